@@ -1,0 +1,33 @@
+# make setup: an idempotent .venv with the project and every backend; make test / make demo use it.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.coordatt-installed
+
+.PHONY: setup test demo lint clean
+
+setup: $(STAMP)
+
+# torch first, pinned: on this machine `pip install torch==2.13.0` takes the CPU wheel from disk;
+# installing the extras first would let pip resolve a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip 2>&1 | { grep -v "is ignored" || true; }
+	$(PY) -m pip install -q torch==2.13.0 2>&1 | { grep -v "is ignored" || true; }
+	$(PY) -m pip install -q -e ".[all,dev]" 2>&1 | { grep -v "is ignored" || true; }
+	$(PY) -c "import torch, coordatt; assert torch.__version__.startswith('2.13.0'), torch.__version__"
+	touch $(STAMP)
+
+test: setup
+	$(PY) -m pytest -q
+
+demo: setup
+	$(VENV)/bin/coordatt-export --format all
+
+lint: setup
+	$(VENV)/bin/ruff check coordatt tests
+
+clean:
+	rm -rf $(VENV) artifacts

@@ -1,0 +1,1 @@
+"""Latency harness: one measuring method across runtimes, on the host and on Android."""

@@ -1,0 +1,1 @@
+"""Exporters: ExecuTorch .pte, ONNX and Core ML over one shared pipeline, each verified against PyTorch."""
