@@ -1,0 +1,453 @@
+"""Benchmark reporting: results.json (schema coordatt.bench/1, docs/formats.md), CSV, a terminal
+table and a latency chart, plus a description of the machine the numbers came from.
+
+Host rows (device "host") and phone rows (device = the phone's model) share one row format but
+are never compared with each other: the table and the chart give each device its own section.
+Rows parsed from other tools' logs (coordatt.bench.device_logs) may lack samples, some
+statistics, threads or input size; those are null and shown as "-".
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.metadata
+import io
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import warnings
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from coordatt.bench.stats import STAT_FIELDS, percentile, ratio
+
+SCHEMA = "coordatt.bench/1"
+RUNTIME_ORDER = ("eager", "onnxruntime", "executorch-xnnpack", "executorch-xnnpack-int8",
+                 "executorch-portable", "coreml")  # fmt: skip
+VERSIONED_PACKAGES = ("torch", "onnxruntime", "onnx", "executorch", "coremltools", "numpy")
+CSV_COLUMNS = ("model", "width_mult", "input_size", "runtime", "precision", "threads",
+               "device", "load_ms", "iters", *STAT_FIELDS, "peak_rss_mb", "max_abs_diff",
+               "error")  # fmt: skip
+BASELINE_MODEL, CA_MODEL = "mobilenetv2", "mobilenetv2_ca"
+# /proc/cpuinfo and macOS sysctl flag -> the name we report; asimddp is Linux's name for dotprod.
+ISA_ORDER = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "fma", "neon", "dotprod", "i8mm", "sve")
+ISA_ALIASES = {name: name for name in ISA_ORDER} | {
+    "avx512vnni": "avx512_vnni", "asimd": "neon", "asimddp": "dotprod"}  # fmt: skip
+
+_NULL = type(None)
+# Every row carries all these fields (extra ones, e.g. "note", are kept); value -> accepted types.
+# Only what names a measurement is non-null: tools' logs often omit the rest.
+ROW_FIELDS: dict[str, tuple[type, ...]] = {
+    "model": (str,), "width_mult": (float, _NULL), "input_size": (list, _NULL),
+    "runtime": (str,), "precision": (str, _NULL), "threads": (int, _NULL), "device": (str,),
+    "device_info": (dict, _NULL), "artifact": (str, _NULL), "load_ms": (float, _NULL),
+    "warmup": (int, _NULL), "iters": (int, _NULL), "samples_ms": (list,),
+    **{name: (float, _NULL) for name in STAT_FIELDS}, "peak_rss_mb": (float, _NULL),
+    "max_abs_diff": (float, _NULL), "source": (str,), "error": (str, _NULL),
+}  # fmt: skip
+
+
+# --- machine --------------------------------------------------------------------------------
+
+
+def parse_cpuinfo(text: str) -> tuple[str | None, list[str]]:
+    """CPU model name and ISA flags of interest from the text of Linux's /proc/cpuinfo."""
+    fields: dict[str, str] = {}
+    flags: set[str] = set()
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        key, value = key.strip().lower(), value.strip()
+        if sep and key in ("flags", "features"):
+            flags.update(value.lower().split())
+        elif sep and value:
+            fields.setdefault(key, value)
+    # x86 has "model name" (and a numeric "model"); arm64 boards may only have Hardware / Model.
+    names = [fields.get(k) for k in ("model name", "hardware", "model", "cpu model")]
+    cpu = next((n for n in names if n and not n.isdigit()), None)
+    found = {ISA_ALIASES[f] for f in flags if f in ISA_ALIASES}
+    return cpu, [name for name in ISA_ORDER if name in found]
+
+
+def _sysctl(name: str) -> str | None:
+    try:
+        out = subprocess.run(["sysctl", "-n", name], capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def _macos_cpu() -> tuple[str | None, list[str]]:
+    keys = {"neon": "hw.optional.neon", "dotprod": "hw.optional.arm.FEAT_DotProd",
+            "i8mm": "hw.optional.arm.FEAT_I8MM", "avx2": "hw.optional.avx2_0",
+            "avx512f": "hw.optional.avx512f", "fma": "hw.optional.fma"}  # fmt: skip
+    found = {isa for isa, key in keys.items() if _sysctl(key) == "1"}
+    return _sysctl("machdep.cpu.brand_string"), [n for n in ISA_ORDER if n in found]
+
+
+def machine_info() -> dict[str, Any]:
+    """CPU, cores, ISA flags, OS, Python and runtime versions, for results["machine"].
+
+    Versions come from package metadata, so no runtime is imported; missing ones are left out.
+    """
+    cpu, isa = None, []
+    if sys.platform == "darwin":
+        cpu, isa = _macos_cpu()
+    else:
+        try:
+            cpu, isa = parse_cpuinfo(Path("/proc/cpuinfo").read_text(errors="replace"))
+        except OSError:
+            pass
+    versions = {}
+    for package in VERSIONED_PACKAGES:
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return {"cpu": cpu or platform.processor() or platform.machine() or "unknown",
+            "cores": os.cpu_count(), "isa": isa, "os": platform.platform(),
+            "python": platform.python_version(), "versions": versions}  # fmt: skip
+
+
+# --- document -------------------------------------------------------------------------------
+
+
+def make_results(
+    machine: Mapping[str, Any], config: Mapping[str, Any], rows: Iterable[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """The validated results.json document for `rows` (dicts with docs/formats.md's fields)."""
+    doc = {"schema": SCHEMA, "machine": dict(machine), "config": dict(config),
+           "results": [dict(row) for row in rows]}  # fmt: skip
+    validate_results(doc)
+    return doc
+
+
+def _type_ok(value: Any, accepted: tuple[type, ...]) -> bool:
+    if isinstance(value, bool):  # bool is an int subclass, never a valid number here
+        return False
+    return isinstance(value, accepted) or (float in accepted and isinstance(value, int))
+
+
+def _check_row(i: int, row: Any) -> None:
+    if not isinstance(row, dict):
+        raise ValueError(f"results[{i}] is a {type(row).__name__}, not an object")
+    where = f"results[{i}] ({row.get('model', '?')} / {row.get('runtime', '?')})"
+    missing = [name for name in ROW_FIELDS if name not in row]
+    if missing:
+        raise ValueError(f"{where}: missing field(s) {', '.join(missing)}")
+    for name, accepted in ROW_FIELDS.items():
+        value = row[name]
+        if not _type_ok(value, accepted):
+            kinds = " or ".join("null" if t is _NULL else t.__name__ for t in accepted)
+            raise ValueError(f"{where}: field {name!r} is {value!r}; expected {kinds}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{where}: field {name!r} is {value!r}; expected a finite number")
+    size = row["input_size"]
+    size_ok = size is None or (len(size) == 2 and all(_type_ok(v, (int,)) and v > 0 for v in size))
+    if not size_ok:
+        raise ValueError(f"{where}: input_size is {size!r}; expected [height, width]")
+    bad = [s for s in row["samples_ms"] if not _type_ok(s, (float,)) or not math.isfinite(s)]
+    if bad:
+        raise ValueError(f"{where}: samples_ms holds {bad[0]!r}; expected finite numbers")
+    if row["threads"] is not None and row["threads"] < 1:
+        raise ValueError(f"{where}: threads is {row['threads']}; expected 1 or more")
+    if row["error"] is None and row["median_ms"] is None and row["mean_ms"] is None:
+        raise ValueError(f"{where}: no error, yet neither median_ms nor mean_ms is given")
+
+
+def validate_results(doc: Any) -> None:
+    """Raise ValueError naming the first problem that makes `doc` not a coordatt.bench/1 doc."""
+    if not isinstance(doc, dict):
+        raise ValueError(f"results document is a {type(doc).__name__}, not a JSON object")
+    if doc.get("schema") != SCHEMA:
+        raise ValueError(f"unknown results schema {doc.get('schema')!r}; expected {SCHEMA!r}")
+    for key, kind in (("machine", dict), ("config", dict), ("results", list)):
+        if key not in doc:
+            raise ValueError(f"results document is missing {key!r}")
+        if not isinstance(doc[key], kind):
+            raise ValueError(f"{key!r} is a {type(doc[key]).__name__}; expected {kind.__name__}")
+    for i, row in enumerate(doc["results"]):
+        _check_row(i, row)
+
+
+def load_results(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read and validate a results.json (host, or the Android app's benchmark_results.json)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ValueError(f"cannot read results file {os.fspath(path)}: {e}") from e
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{os.fspath(path)} is not JSON: {e}") from e
+    validate_results(doc)
+    return doc
+
+
+# --- files ----------------------------------------------------------------------------------
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    # A temp file in the same folder, then os.replace: a reader never sees half a file.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _size_text(row: Mapping[str, Any]) -> str:
+    return "x".join(map(str, row["input_size"])) if row["input_size"] else ""
+
+
+def _csv_text(doc: Mapping[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in doc["results"]:
+        cells = {**row, "input_size": _size_text(row)}
+        writer.writerow(["" if cells[c] is None else cells[c] for c in CSV_COLUMNS])
+    return out.getvalue()
+
+
+def write_results(
+    doc: Mapping[str, Any], out_dir: str | os.PathLike[str], *, chart: bool = True
+) -> dict[str, Path]:
+    """Write results.json, results.csv and (with matplotlib) results.png into `out_dir`.
+
+    Returns {"json", "csv", "png"} -> path of each file written. Without matplotlib the chart is
+    skipped with a warning rather than losing the measurements.
+    """
+    validate_results(doc)
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {"json": folder / "results.json", "csv": folder / "results.csv"}
+    _atomic_write(paths["json"], (json.dumps(doc, indent=2, allow_nan=False) + "\n").encode())
+    _atomic_write(paths["csv"], _csv_text(doc).encode())
+    if chart and doc["results"]:
+        try:
+            paths["png"] = render_chart(doc, folder / "results.png")
+        except ImportError as e:
+            warnings.warn(f"results.png not written: {e}", stacklevel=2)
+    return paths
+
+
+# --- table ----------------------------------------------------------------------------------
+
+
+def _model_key(row: Mapping[str, Any]) -> tuple:
+    width, size = row["width_mult"], row["input_size"]
+    return row["model"], width is None, width or 0.0, tuple(size or ())
+
+
+def _row_order(row: Mapping[str, Any]) -> tuple:
+    runtime, threads = row["runtime"], row["threads"]
+    rank = RUNTIME_ORDER.index(runtime) if runtime in RUNTIME_ORDER else len(RUNTIME_ORDER)
+    return threads is None, threads or 0, rank, runtime, row["precision"] or ""
+
+
+def _devices(rows: list[Mapping[str, Any]]) -> list[str]:
+    names = {row["device"] for row in rows}
+    return (["host"] if "host" in names else []) + sorted(names - {"host"})
+
+
+def _device_heading(device: str, rows: list[Mapping[str, Any]], machine: Mapping) -> str:
+    if device == "host":
+        cores = machine.get("cores")
+        return f"host: {machine.get('cpu', 'unknown CPU')}" + (f", {cores} cores" if cores else "")
+    info = next((r["device_info"] for r in rows if r["device_info"]), None) or {}
+    details = ", ".join(f"{k} {info[k]}" for k in ("soc", "abi", "android") if info.get(k))
+    return f"device: {device}" + (f" ({details})" if details else "")
+
+
+def _text(value: Any, ms: bool = False) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.2f}" if ms else str(value)
+
+
+def _speedup(eager_ms: float, runtime_ms: float) -> str:
+    value = ratio(eager_ms, runtime_ms)
+    return f"{value:.1f}x" if value >= 0.95 else f"{value:.2f}x"  # portable: 0.03x, not 0.0x
+
+
+def _first_line(text: str, limit: int = 90) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else "failed"
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _eager_medians(rows: list[Mapping[str, Any]]) -> dict[tuple, float]:
+    eager: dict[tuple, float] = {}
+    for row in rows:
+        if row["runtime"] == "eager" and row["error"] is None and row["median_ms"] is not None:
+            eager.setdefault((_model_key(row), row["threads"]), row["median_ms"])
+    return eager
+
+
+def _ca_overhead_lines(rows: list[Mapping[str, Any]]) -> list[str]:
+    medians: dict[tuple, dict[str, Mapping[str, Any]]] = {}
+    for row in sorted(rows, key=_row_order):
+        if row["error"] is None and row["median_ms"] is not None:
+            key = (_model_key(row)[1:], _row_order(row))
+            medians.setdefault(key, {}).setdefault(row["model"], row)
+    pairs = [m for m in medians.values() if BASELINE_MODEL in m and CA_MODEL in m]
+    if not pairs:
+        return []
+    header = (f"  {'width':>5}  {'input':<7}  {'runtime':<24}  {'precision':<9}  {'threads':>7}"
+              f"  {BASELINE_MODEL:>14}  {CA_MODEL:>14}  {'overhead':>8}")  # fmt: skip
+    lines = ["", "Coordinate Attention overhead (median ms, mobilenetv2_ca vs mobilenetv2)", header]
+    for pair in pairs:
+        base, ca = pair[BASELINE_MODEL], pair[CA_MODEL]
+        overhead = (ratio(ca["median_ms"], base["median_ms"]) - 1) * 100
+        lines.append(
+            f"  {_text(ca['width_mult']):>5}  {_size_text(ca) or '-':<7}  {ca['runtime']:<24}"
+            f"  {_text(ca['precision']):<9}  {_text(ca['threads']):>7}"
+            f"  {base['median_ms']:>14.2f}  {ca['median_ms']:>14.2f}  {overhead:>+7.1f}%"
+        )
+    return lines
+
+
+def render_table(doc: Mapping[str, Any]) -> str:
+    """A plain-text report: per device, per model, one line per row; then the CA overhead."""
+    rows = doc["results"]
+    columns = ("runtime", "precision", "threads", "median ms", "p90 ms", "min ms", "std ms",
+               "load ms", "vs eager")  # fmt: skip
+    header = "  {:<24}  {:<9}  {:>7}  {:>9}  {:>9}  {:>9}  {:>8}  {:>8}  {:>8}".format(*columns)
+    lines: list[str] = []
+    for device in _devices(rows):
+        device_rows = [r for r in rows if r["device"] == device]
+        lines += [""] if lines else []
+        lines.append(_device_heading(device, device_rows, doc["machine"]))
+        eager = _eager_medians(device_rows)
+        for model_key in sorted({_model_key(r) for r in device_rows}):
+            group = sorted((r for r in device_rows if _model_key(r) == model_key), key=_row_order)
+            first = group[0]
+            title = f"{first['model']}  width {_text(first['width_mult'])}"
+            lines += ["", f"{title}  input {_size_text(first) or '-'}", header]
+            for row in group:
+                start = (f"  {row['runtime']:<24}  {_text(row['precision']):<9}"
+                         f"  {_text(row['threads']):>7}")  # fmt: skip
+                if row["error"] is not None:
+                    lines.append(f"{start}  error: {_first_line(row['error'])}")
+                    continue
+                baseline = eager.get((model_key, row["threads"]))
+                median = row["median_ms"]
+                speedup = _speedup(baseline, median) if baseline and median else "-"
+                numbers = [row[k] for k in ("median_ms", "p90_ms", "min_ms")]
+                line = start + "".join(f"  {_text(v, ms=True):>9}" for v in numbers)
+                std, load = _text(row["std_ms"], ms=True), _text(row["load_ms"], ms=True)
+                line += f"  {std:>8}  {load:>8}  {speedup:>8}"
+                if median is None:  # a tool that reports only a mean (minibench, perf_test)
+                    line += f"  (mean {row['mean_ms']:.2f}, no per-run samples)"
+                lines.append(line)
+        lines += _ca_overhead_lines(device_rows)
+    return "\n".join(lines) + "\n"
+
+
+# --- chart ----------------------------------------------------------------------------------
+
+MODEL_COLORS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860")
+
+
+def _center_ms(row: Mapping[str, Any]) -> float | None:
+    return row["median_ms"] if row["median_ms"] is not None else row["mean_ms"]
+
+
+def _draw_spread(ax: Any, row: Mapping[str, Any], y: float, height: float, color: str) -> None:
+    """Bar to the median, box p25-p75, whiskers p10-p90 (min-p90 without samples)."""
+    samples, center = sorted(row["samples_ms"]), _center_ms(row)
+    # The faint bar makes runtimes comparable at a glance; the box and whiskers show spread.
+    ax.barh(y, center, height=height, color=color, alpha=0.25)
+    low, high = row["min_ms"], row["p90_ms"]
+    if samples:
+        low, p25, p75, high = (percentile(samples, q) for q in (10, 25, 75, 90))
+        ax.barh(y, p75 - p25, left=p25, height=height, color=color)
+    if low is not None and high is not None:
+        ax.hlines(y, low, high, color=color, linewidth=1.2)
+        ax.vlines([low, high], y - height / 4, y + height / 4, color=color, linewidth=1.2)
+    ax.vlines(center, y - height / 2, y + height / 2, color="black", linewidth=1.6)
+    text = f"{center:.0f}" if center >= 100 else f"{center:.3g}"
+    kind = "" if row["median_ms"] is not None else " (mean)"
+    ax.annotate(f"{text} ms{kind}", (max(center, high or center), y), xytext=(4, 0),
+                textcoords="offset points", va="center", fontsize=7)  # fmt: skip
+
+
+def render_chart(doc: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
+    """Draw latency per runtime and model, with the spread of the samples, as a PNG at `path`.
+
+    One panel per (device, thread count); a log x axis when medians span more than 20x.
+    """
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as e:
+        raise ImportError('the chart needs matplotlib: pip install "coordatt[bench]"') from e
+    rows = doc["results"]
+    if not rows:
+        raise ValueError("no results to chart")
+    panels = sorted({(r["device"], r["threads"]) for r in rows},
+                    key=lambda p: (p[0] != "host", p[0], p[1] is None, p[1] or 0))  # fmt: skip
+    one_variant = len({_model_key(r)[1:] for r in rows}) == 1
+
+    def label(row: Mapping[str, Any]) -> str:
+        if one_variant:
+            return row["model"]
+        return f"{row['model']} {_text(row['width_mult'])}x {_size_text(row) or '?'}"
+
+    models = sorted({label(r) for r in rows})
+    colors = {m: MODEL_COLORS[i % len(MODEL_COLORS)] for i, m in enumerate(models)}
+    centers = [c for r in rows if r["error"] is None and (c := _center_ms(r)) is not None]
+    log_x = bool(centers) and max(centers) / min(centers) > 20
+    categories = {}
+    for panel in panels:
+        in_panel = [r for r in rows if (r["device"], r["threads"]) == panel]
+        ordered = [(r["runtime"], r["precision"]) for r in sorted(in_panel, key=_row_order)]
+        categories[panel] = list(dict.fromkeys(ordered))  # unique, in runtime order
+    heights = [0.38 * len(models) * len(categories[p]) + 0.8 for p in panels]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(10, sum(heights) + 1.2), sharex=True,
+                             squeeze=False, gridspec_kw={"height_ratios": heights})  # fmt: skip
+    band = 0.8 / len(models)
+    for ax, (device, threads) in zip(axes[:, 0], panels, strict=True):
+        count = "? threads" if threads is None else f"{threads} thread{'s' * (threads != 1)}"
+        ax.set_title(f"{device}, {count}", fontsize=10, loc="left")
+        cats = categories[(device, threads)]
+        for row in (r for r in rows if (r["device"], r["threads"]) == (device, threads)):
+            y = cats.index((row["runtime"], row["precision"]))
+            y += (models.index(label(row)) - (len(models) - 1) / 2) * band
+            if row["error"] is None:
+                _draw_spread(ax, row, y, band * 0.8, colors[label(row)])
+            else:
+                ax.text(0.01, y, f"{label(row)}: failed", transform=ax.get_yaxis_transform(),
+                        va="center", fontsize=8, color="#b22222")  # fmt: skip
+        ax.set_yticks(range(len(cats)))
+        ax.set_yticklabels([rt if p in (None, "fp32") or p in rt else f"{rt} ({p})"
+                            for rt, p in cats])  # fmt: skip
+        ax.set_ylim(len(cats) - 0.5, -0.5)
+        ax.grid(axis="x", which="both", alpha=0.3)
+        if log_x:
+            ax.set_xscale("log")
+    bottom = axes[-1, 0]
+    bottom.set_xlabel("ms per inference (bar, black line: median; box: p25-p75; whiskers: p10-p90)")
+    if centers:
+        low, high = min(centers), max(centers)
+        bottom.set_xlim((low / 2, high * 3) if log_x else (0, high * 1.35))
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colors[m]) for m in models]
+    fig.legend(handles, models, loc="upper right", fontsize=8, frameon=False)
+    fig.suptitle(f"coordatt-bench latency (lower is better)\n{doc['machine'].get('cpu', '')}",
+                 fontsize=11, x=0.02, ha="left")  # fmt: skip
+    fig.tight_layout(rect=(0, 0, 1, 0.98))
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=120)
+    plt.close(fig)
+    out = Path(path)
+    _atomic_write(out, buffer.getvalue())
+    return out
