@@ -294,6 +294,15 @@ def test_chart_is_a_png(doc, tmp_path):
         "one.png", "results.csv", "results.json", "results.png"]  # fmt: skip
 
 
+def test_chart_draws_rows_without_samples(tmp_path):
+    pytest.importorskip("matplotlib")
+    row = make_row("mobilenetv2_ca", "onnxruntime", device="Pixel 8")
+    row.update(dict.fromkeys(STAT_FIELDS), samples_ms=[], threads=None, width_mult=None)
+    row["mean_ms"] = 7.5  # onnxruntime_perf_test: a mean only
+    doc = make_results(MACHINE, CONFIG, [row, make_row(device="Pixel 8", threads=2)])
+    assert png_size(render_chart(doc, tmp_path / "c.png").read_bytes())[0] >= 1000
+
+
 def test_chart_without_matplotlib_says_how_to_install(doc, tmp_path, monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "matplotlib", None)
     with pytest.raises(ImportError, match=r'pip install "coordatt\[bench\]"'):

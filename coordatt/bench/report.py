@@ -401,7 +401,8 @@ def render_chart(doc: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
     def label(row: Mapping[str, Any]) -> str:
         if one_variant:
             return row["model"]
-        return f"{row['model']} {_text(row['width_mult'])}x {_size_text(row) or '?'}"
+        width = f"{row['width_mult']}x" if row["width_mult"] is not None else "width ?"
+        return f"{row['model']} {width} {_size_text(row) or 'input ?'}"
 
     models = sorted({label(r) for r in rows})
     colors = {m: MODEL_COLORS[i % len(MODEL_COLORS)] for i, m in enumerate(models)}
@@ -442,8 +443,10 @@ def render_chart(doc: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
         bottom.set_xlim((low / 2, high * 3) if log_x else (0, high * 1.35))
     handles = [plt.Rectangle((0, 0), 1, 1, color=colors[m]) for m in models]
     fig.legend(handles, models, loc="upper right", fontsize=8, frameon=False)
-    fig.suptitle(f"coordatt-bench latency (lower is better)\n{doc['machine'].get('cpu', '')}",
-                 fontsize=11, x=0.02, ha="left")  # fmt: skip
+    # The machine block describes the host; phone-only results are named by their panels.
+    where = f"host: {doc['machine'].get('cpu', 'unknown CPU')}" if panels[0][0] == "host" else ""
+    fig.suptitle(f"coordatt-bench latency (lower is better)\n{where}", fontsize=11, x=0.02,
+                 ha="left")  # fmt: skip
     fig.tight_layout(rect=(0, 0, 1, 0.98))
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=120)
