@@ -24,7 +24,7 @@ test: setup
 	$(PY) -m pytest -q
 
 demo: setup
-	$(VENV)/bin/coordatt-export --format all
+	$(PY) -m coordatt
 
 lint: setup
 	$(VENV)/bin/ruff check coordatt tests
