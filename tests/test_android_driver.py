@@ -175,6 +175,9 @@ def test_app_crash_reports_logcat(phone, artifacts):
         run_on_device(artifacts, iters=5, warmup=0, threads=1, timeout_s=20)
     assert time.monotonic() - started < 5
     assert any("FATAL EXCEPTION" in line for line in info.value.details)
+    assert "1 row(s) finished first" in info.value.message
+    (finished,) = info.value.rows  # from the app's partial file
+    assert finished["device"] == "Pixel 8" and len(finished["samples_ms"]) == 3
     assert "UnsatisfiedLinkError" in str(info.value)
     assert "\n" not in info.value.message
 
@@ -236,8 +239,11 @@ def test_artifact_errors(phone, artifacts):
 
 
 def test_bad_run_settings(phone):
+    device = select_device()
     with pytest.raises(ValueError, match="iters=0"):
-        select_device().run_benchmark(iters=0)
+        device.run_benchmark(iters=0)
+    with pytest.raises(ValueError, match="threads=-1"):
+        device.run_benchmark(threads=-1)
 
 
 def test_error_text_is_one_line_then_details():

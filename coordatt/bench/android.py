@@ -31,6 +31,7 @@ REMOTE_DIR = "/data/local/tmp/coordatt"
 PACKAGE = "org.coordatt.demo"
 ACTIVITY = ".BenchmarkActivity"
 RESULT_FILE = "files/benchmark_results.json"
+PARTIAL_FILE = "files/benchmark_results.partial.json"  # the app's rows so far, if it dies
 ANDROID_FORMATS = (".pte", ".onnx")  # what the app can run; .mlpackage is for Apple devices
 LOGCAT_LINES = 15
 
@@ -86,7 +87,16 @@ class AppNotInstalled(AdbError):
 
 
 class AppCrashed(AdbError):
-    """The benchmark activity failed to start or its process died before writing results."""
+    """The benchmark activity failed to start or its process died before writing results.
+
+    ``rows`` holds the rows the app finished before it died (from its partial file), if any.
+    """
+
+    def __init__(
+        self, message: str, details: list[str] | None = None, rows: list | None = None
+    ) -> None:
+        super().__init__(message, details)
+        self.rows: list[dict[str, Any]] = list(rows or [])
 
 
 class NoResult(AdbError):
@@ -316,7 +326,10 @@ class AndroidDevice:
         timeout_s: float = 600.0,
         poll_s: float = 0.25,
     ) -> list[dict[str, Any]]:
-        """Start BenchmarkActivity on ``model_dir`` and return its rows once it has written them."""
+        """Start BenchmarkActivity on ``model_dir`` and return its rows once it has written them.
+
+        ``threads=0`` lets each runtime choose. The timeout covers the whole run, adb calls too.
+        """
         for name, value, least in (
             ("iters", iters, 1),
             ("warmup", warmup, 0),
@@ -380,10 +393,15 @@ class AndroidDevice:
                 # it may have written the file and exited between the two calls
                 if (rows := read_result()) is not None:
                     return rows
+                try:
+                    finished = _rows_or_none(poll("run-as", package, "cat", PARTIAL_FILE)) or []
+                except NoResult:
+                    finished = []
                 raise AppCrashed(
-                    f"{package} died before writing {RESULT_FILE}: fix the crash "
-                    "shown in logcat below",
+                    f"{package} died before writing {RESULT_FILE} ({len(finished)} row(s) "
+                    "finished first): fix the crash shown in logcat below",
                     self.logcat_tail(),
+                    rows=self._device_rows(finished),
                 )
             if deadline - time.monotonic() <= poll_s:
                 raise NoResult(
@@ -396,10 +414,12 @@ class AndroidDevice:
     def _device_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         info = self.device_info()
         for row in rows:
-            runtimes = (row.get("device_info") or {}).get("runtimes") or {}
+            # what the app itself knew wins; getprop fills its gaps
+            from_app = {k: v for k, v in (row.get("device_info") or {}).items() if v is not None}
+            merged = {key: info[key] for key in ("soc", "abi", "android")} | from_app
+            merged.setdefault("runtimes", {})
             row["device"] = info["model"]
-            row["device_info"] = {key: info[key] for key in ("soc", "abi", "android")}
-            row["device_info"]["runtimes"] = runtimes
+            row["device_info"] = merged
             row["source"] = "android-app"
         return rows
 
