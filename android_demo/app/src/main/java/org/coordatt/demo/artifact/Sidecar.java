@@ -1,0 +1,211 @@
+package org.coordatt.demo.artifact;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * An artifact's JSON sidecar ({@code <artifact>.json}, schema {@code coordatt.artifact/1}, defined
+ * in docs/formats.md): what the model is, which runtime runs it, and how to preprocess its input.
+ * The app takes every preprocessing number from here and keeps none of its own.
+ */
+public final class Sidecar {
+
+    public static final String SCHEMA = "coordatt.artifact/1";
+
+    public final String artifact;
+    public final String format;
+    public final String model;
+    public final double widthMult;
+    public final int numClasses;
+    public final String backend;
+    public final String precision;
+    /** The input tensor's shape, e.g. {1, 3, 224, 224} (float32, NCHW, RGB: checked on parse). */
+    public final long[] inputShape;
+    public final Preprocess preprocess;
+    public final String labels;
+    public final boolean pretrained;
+    public final String weightsSource;
+
+    /** Resize (cover), center-crop, scale, then (x - mean) / std per RGB channel. */
+    public static final class Preprocess {
+        public final int resizeH;
+        public final int resizeW;
+        public final int cropH;
+        public final int cropW;
+        public final double scale;
+        public final double[] mean;
+        public final double[] std;
+
+        public Preprocess(int resizeH, int resizeW, int cropH, int cropW, double scale,
+                double[] mean, double[] std) {
+            this.resizeH = resizeH;
+            this.resizeW = resizeW;
+            this.cropH = cropH;
+            this.cropW = cropW;
+            this.scale = scale;
+            this.mean = mean;
+            this.std = std;
+        }
+    }
+
+    private Sidecar(Map<String, Object> root) {
+        String schema = string(root, "schema");
+        if (!SCHEMA.equals(schema)) {
+            throw new IllegalArgumentException("unknown sidecar schema '" + schema + "'; this app reads " + SCHEMA);
+        }
+        artifact = string(root, "artifact");
+        format = string(root, "format");
+        model = string(root, "model");
+        widthMult = number(root, "width_mult");
+        numClasses = (int) number(root, "num_classes");
+        backend = string(root, "backend");
+        precision = string(root, "precision");
+        labels = root.get("labels") instanceof String ? (String) root.get("labels") : null;
+
+        Map<String, Object> input = object(root, "input");
+        inputShape = longs(input, "shape");
+        if (inputShape.length != 4 || inputShape[1] != 3) {
+            throw new IllegalArgumentException("input.shape must be [N, 3, H, W], got " + Json.write(inputShape));
+        }
+        requireValue(input, "dtype", "float32");
+        requireValue(input, "layout", "NCHW");
+        requireValue(input, "color", "RGB");
+
+        Map<String, Object> pre = object(root, "preprocess");
+        long[] resize = longs(pre, "resize");
+        long[] crop = longs(pre, "crop");
+        double[] mean = doubles(pre, "mean");
+        double[] std = doubles(pre, "std");
+        if (resize.length != 2 || crop.length != 2 || mean.length != 3 || std.length != 3) {
+            throw new IllegalArgumentException("preprocess needs resize [h, w], crop [h, w], mean [3], std [3]");
+        }
+        if (crop[0] != inputShape[2] || crop[1] != inputShape[3]) {
+            throw new IllegalArgumentException("preprocess.crop " + Json.write(crop)
+                    + " differs from the input's H, W " + Json.write(inputShape));
+        }
+        if (resize[0] < crop[0] || resize[1] < crop[1]) {
+            throw new IllegalArgumentException("preprocess.resize " + Json.write(resize)
+                    + " is smaller than crop " + Json.write(crop));
+        }
+        for (double s : std) {
+            if (!(s > 0)) {
+                throw new IllegalArgumentException("preprocess.std must be > 0, got " + Json.write(std));
+            }
+        }
+        preprocess = new Preprocess((int) resize[0], (int) resize[1], (int) crop[0], (int) crop[1],
+                number(pre, "scale"), mean, std);
+
+        Object weights = root.get("weights");
+        if (weights instanceof Map) {
+            Map<?, ?> w = (Map<?, ?>) weights;
+            pretrained = Boolean.TRUE.equals(w.get("pretrained"));
+            weightsSource = w.get("source") instanceof String ? (String) w.get("source") : null;
+        } else {
+            pretrained = false;
+            weightsSource = null;
+        }
+    }
+
+    /** @throws IllegalArgumentException naming the missing or wrong field */
+    public static Sidecar parse(String json) {
+        Object root = Json.parse(json);
+        if (!(root instanceof Map)) {
+            throw new IllegalArgumentException("sidecar is not a JSON object");
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> map = (Map<String, Object>) root;
+        return new Sidecar(map);
+    }
+
+    /**
+     * The results-row runtime for this artifact: pte+xnnpack+fp32 is executorch-xnnpack,
+     * pte+xnnpack+int8 executorch-xnnpack-int8, pte+portable executorch-portable, onnx onnxruntime.
+     *
+     * @throws IllegalArgumentException for a combination no runtime in this app runs (e.g. coreml)
+     */
+    public String runtime() {
+        if ("onnx".equals(format)) {
+            return "onnxruntime";
+        }
+        if ("pte".equals(format) && "xnnpack".equals(backend)) {
+            if ("fp32".equals(precision)) {
+                return "executorch-xnnpack";
+            }
+            if ("int8".equals(precision)) {
+                return "executorch-xnnpack-int8";
+            }
+        }
+        if ("pte".equals(format) && "portable".equals(backend)) {
+            return "executorch-portable";
+        }
+        throw new IllegalArgumentException("no runtime in this app for format=" + format
+                + " backend=" + backend + " precision=" + precision);
+    }
+
+    private static Object field(Map<String, Object> m, String key) {
+        if (!m.containsKey(key) || m.get(key) == null) {
+            throw new IllegalArgumentException("sidecar field '" + key + "' is missing");
+        }
+        return m.get(key);
+    }
+
+    private static String string(Map<String, Object> m, String key) {
+        Object v = field(m, key);
+        if (!(v instanceof String)) {
+            throw new IllegalArgumentException("sidecar field '" + key + "' must be a string");
+        }
+        return (String) v;
+    }
+
+    private static double number(Map<String, Object> m, String key) {
+        Object v = field(m, key);
+        if (!(v instanceof Number)) {
+            throw new IllegalArgumentException("sidecar field '" + key + "' must be a number");
+        }
+        return ((Number) v).doubleValue();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> object(Map<String, Object> m, String key) {
+        Object v = field(m, key);
+        if (!(v instanceof Map)) {
+            throw new IllegalArgumentException("sidecar field '" + key + "' must be an object");
+        }
+        return (Map<String, Object>) v;
+    }
+
+    private static double[] doubles(Map<String, Object> m, String key) {
+        Object v = field(m, key);
+        if (!(v instanceof List)) {
+            throw new IllegalArgumentException("sidecar field '" + key + "' must be a list of numbers");
+        }
+        List<?> list = (List<?>) v;
+        double[] out = new double[list.size()];
+        for (int i = 0; i < out.length; i++) {
+            if (!(list.get(i) instanceof Number)) {
+                throw new IllegalArgumentException("sidecar field '" + key + "' must be a list of numbers");
+            }
+            out[i] = ((Number) list.get(i)).doubleValue();
+        }
+        return out;
+    }
+
+    private static long[] longs(Map<String, Object> m, String key) {
+        double[] d = doubles(m, key);
+        long[] out = new long[d.length];
+        for (int i = 0; i < d.length; i++) {
+            if (d[i] != Math.rint(d[i]) || d[i] <= 0) {
+                throw new IllegalArgumentException("sidecar field '" + key + "' must hold positive integers");
+            }
+            out[i] = (long) d[i];
+        }
+        return out;
+    }
+
+    private static void requireValue(Map<String, Object> m, String key, String expected) {
+        Object v = m.get(key);
+        if (v != null && !expected.equals(v)) {
+            throw new IllegalArgumentException("input." + key + " is '" + v + "'; this app feeds " + expected);
+        }
+    }
+}

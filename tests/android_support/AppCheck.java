@@ -1,0 +1,223 @@
+// Test support for tests/test_android_compile.py, not part of the app: runs the app's plain-Java
+// classes on the JVM and prints JSON for Python to compare. Usage: java AppCheck <command> < input.json
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.coordatt.demo.artifact.Artifact;
+import org.coordatt.demo.artifact.ArtifactFinder;
+import org.coordatt.demo.artifact.Json;
+import org.coordatt.demo.artifact.Labels;
+import org.coordatt.demo.artifact.Preprocessing;
+import org.coordatt.demo.artifact.Sidecar;
+import org.coordatt.demo.bench.BenchmarkLoop;
+import org.coordatt.demo.bench.LatencyStats;
+import org.coordatt.demo.bench.ResultsDocument;
+import org.coordatt.demo.runtime.ModelRunner;
+import org.coordatt.demo.runtime.Runners;
+
+public final class AppCheck {
+
+    /** A runner with no runtime behind it: latencies come from a script, logits from the input. */
+    static final class ScriptedRunner implements ModelRunner {
+        final String runtime;
+        final double[] latenciesMs;
+        final boolean failLoad;
+        int calls;
+        boolean closed;
+
+        ScriptedRunner(String runtime, double[] latenciesMs, boolean failLoad) {
+            this.runtime = runtime;
+            this.latenciesMs = latenciesMs;
+            this.failLoad = failLoad;
+        }
+
+        @Override public String runtime() { return runtime; }
+
+        @Override public void load(File model, int threads) throws IOException {
+            if (failLoad) {
+                throw new IOException("scripted load failure for " + model.getName());
+            }
+        }
+
+        @Override public Output run(float[] input, long[] shape) {
+            long nanos = Math.round(latenciesMs[calls % latenciesMs.length] * 1e6);
+            calls++;
+            return new Output(new float[] {input[0], input[1]}, nanos);
+        }
+
+        @Override public void close() { closed = true; }
+    }
+
+    public static void main(String[] args) throws Exception {
+        Object in = Json.parse(readStdin());
+        Object out;
+        switch (args[0]) {
+            case "stats": out = stats((List<?>) in); break;
+            case "sidecar": out = sidecar((Map<?, ?>) in); break;
+            case "preprocess": out = preprocess((Map<?, ?>) in); break;
+            case "topk": out = topk((Map<?, ?>) in); break;
+            case "bench": out = bench((Map<?, ?>) in); break;
+            default: throw new IllegalArgumentException("unknown command " + args[0]);
+        }
+        System.out.println(out instanceof String ? out : Json.write(out));
+    }
+
+    static String readStdin() throws IOException {
+        InputStream in = System.in;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        byte[] b = new byte[8192];
+        for (int n = in.read(b); n > 0; n = in.read(b)) {
+            buf.write(b, 0, n);
+        }
+        return buf.toString(StandardCharsets.UTF_8);
+    }
+
+    static double[] doubles(Object list) {
+        List<?> l = (List<?>) list;
+        double[] d = new double[l.size()];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = ((Number) l.get(i)).doubleValue();
+        }
+        return d;
+    }
+
+    static List<Object> stats(List<?> cases) {
+        List<Object> out = new ArrayList<>();
+        for (Object c : cases) {
+            LatencyStats s = LatencyStats.of(doubles(c));
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("min_ms", s.minMs);
+            m.put("median_ms", s.medianMs);
+            m.put("p90_ms", s.p90Ms);
+            m.put("mean_ms", s.meanMs);
+            m.put("trimmed_mean_ms", s.trimmedMeanMs);
+            m.put("std_ms", s.stdMs);
+            out.add(m);
+        }
+        return out;
+    }
+
+    /** {"dir": folder}: every artifact there, as the app sees it. */
+    static List<Object> sidecar(Map<?, ?> in) {
+        List<Object> out = new ArrayList<>();
+        for (Artifact a : ArtifactFinder.find(new File((String) in.get("dir")))) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("artifact", a.name());
+            m.put("runtime", a.runtime);
+            m.put("error", a.error);
+            if (a.sidecar != null) {
+                Sidecar.Preprocess p = a.sidecar.preprocess;
+                m.put("input_shape", a.sidecar.inputShape);
+                m.put("resize", new int[] {p.resizeH, p.resizeW});
+                m.put("crop", new int[] {p.cropH, p.cropW});
+                m.put("scale", p.scale);
+                m.put("mean", p.mean);
+                m.put("std", p.std);
+                m.put("pretrained", a.sidecar.pretrained);
+                m.put("runner", Runners.create(a.runtime).getClass().getSimpleName());
+            }
+            out.add(m);
+        }
+        return out;
+    }
+
+    /** {"sidecar": path, "w", "h", "argb": [...], "sizes": [[w, h], ...]}. */
+    static Map<String, Object> preprocess(Map<?, ?> in) throws IOException {
+        Sidecar sc = Sidecar.parse(new String(java.nio.file.Files.readAllBytes(
+                new File((String) in.get("sidecar")).toPath()), StandardCharsets.UTF_8));
+        Sidecar.Preprocess p = sc.preprocess;
+        Map<String, Object> out = new LinkedHashMap<>();
+        List<Object> geometry = new ArrayList<>();
+        for (Object size : (List<?>) in.get("sizes")) {
+            double[] wh = doubles(size);
+            int[] cover = Preprocessing.coverSize((int) wh[0], (int) wh[1], p.resizeW, p.resizeH);
+            int[] origin = Preprocessing.centerCropOrigin(cover[0], cover[1], p.cropW, p.cropH);
+            geometry.add(new int[] {cover[0], cover[1], origin[0], origin[1]});
+        }
+        out.put("geometry", geometry);
+        double[] px = doubles(in.get("argb"));
+        int[] argb = new int[px.length];
+        for (int i = 0; i < argb.length; i++) {
+            argb[i] = (int) (long) px[i];
+        }
+        int w = ((Number) in.get("w")).intValue();
+        int h = ((Number) in.get("h")).intValue();
+        out.put("nchw", Preprocessing.toNchw(argb, w, h, p));
+        return out;
+    }
+
+    static Map<String, Object> topk(Map<?, ?> in) {
+        double[] d = doubles(in.get("logits"));
+        float[] logits = new float[d.length];
+        for (int i = 0; i < d.length; i++) {
+            logits[i] = (float) d[i];
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("top", Labels.topK(logits, ((Number) in.get("k")).intValue()));
+        out.put("softmax", Labels.softmax(logits));
+        return out;
+    }
+
+    /**
+     * {"dir", "out", "warmup", "iters", "threads", "latencies_ms", "fail_load": [artifact names]}:
+     * the benchmark activity's loop and results file, with scripted runners in place of runtimes.
+     */
+    static String bench(Map<?, ?> in) throws Exception {
+        int warmup = ((Number) in.get("warmup")).intValue();
+        int iters = ((Number) in.get("iters")).intValue();
+        int threads = ((Number) in.get("threads")).intValue();
+        double[] latencies = doubles(in.get("latencies_ms"));
+        List<?> failLoad = (List<?>) in.get("fail_load");
+        Map<String, Object> runtimes = new LinkedHashMap<>();
+        runtimes.put("executorch", "1.5.1");
+        runtimes.put("onnxruntime", "1.29.0");
+        Map<String, Object> info = new LinkedHashMap<>();
+        info.put("soc", "TestSoC");
+        info.put("abi", "arm64-v8a");
+        info.put("android", "15");
+        info.put("runtimes", runtimes);
+        Map<String, Object> machine = new LinkedHashMap<>();
+        machine.put("cpu", "TestSoC");
+        machine.put("cores", 8);
+        machine.put("isa", new ArrayList<>());
+        machine.put("os", "Android 15");
+        machine.put("python", null);
+        machine.put("versions", runtimes);
+        ResultsDocument doc = new ResultsDocument(machine, warmup, iters, "Test Phone", info);
+        double[] pss = {100.0, 150.5, 120.0};
+        for (Artifact a : ArtifactFinder.find(new File((String) in.get("dir")))) {
+            if (a.error != null) {
+                doc.addFailed(a, threads, warmup, iters, a.error);
+                continue;
+            }
+            float[] input = new float[(int) (a.sidecar.inputShape[1] * a.sidecar.inputShape[2] * a.sidecar.inputShape[3])];
+            ScriptedRunner runner = new ScriptedRunner(a.runtime, latencies, failLoad.contains(a.name()));
+            int[] probe = {0};
+            try {
+                BenchmarkLoop.Measurement m = BenchmarkLoop.measure(runner, a.file, threads, warmup, iters,
+                        input, a.sidecar.inputShape, () -> pss[probe[0]++ % pss.length]);
+                if (runner.calls != warmup + iters) {
+                    throw new AssertionError("runner called " + runner.calls + " times");
+                }
+                doc.addMeasured(a, threads, warmup, iters, m);
+            } catch (IOException e) {
+                doc.addFailed(a, threads, warmup, iters, e.getMessage());
+            } finally {
+                runner.close();
+            }
+        }
+        File out = new File((String) in.get("out"));
+        ResultsDocument.writeAtomically(out, doc.toJson(true));
+        List<Object> summaries = new ArrayList<>();
+        for (Map<String, Object> row : doc.rows()) {
+            summaries.add(ResultsDocument.summary(row));
+        }
+        return Json.write(summaries);
+    }
+}

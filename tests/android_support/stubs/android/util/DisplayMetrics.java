@@ -1,0 +1,7 @@
+// COMPILE-CHECK STUB, not Android: only the signatures the demo app uses, written from the
+// Android API reference (developer.android.com). See tests/android_support/README.md.
+package android.util;
+
+public class DisplayMetrics {
+    public float density;
+}

@@ -1,0 +1,446 @@
+"""Opt-in compile check of the Android demo app (android_demo/) without an Android SDK.
+
+What runs (with COORDATT_ANDROID_COMPILE=1; every test skips otherwise, and skips with a reason
+when a tool is missing):
+
+- javac compiles the app's plain-Java packages (runtime, artifact, bench, classify) against the
+  real ExecuTorch and ONNX Runtime Java classes and nothing Android, so they stay free of Android;
+- javac compiles the Android-facing classes (activities, bitmap input, device info) against
+  hand-written stubs of the android.* signatures they use (tests/android_support/stubs: stubs,
+  not Android) and a BuildConfig generated from gradle/libs.versions.toml, as AGP would;
+- the JUnit test under android_demo/app/src/test runs (junit4 jar from Debian's junit4 package);
+- tests/android_support/AppCheck.java runs the plain-Java classes and Python compares: latency
+  statistics with numpy and coordatt.bench.stats, sidecar parsing and runtime names, preprocessing
+  arithmetic, top-k/softmax, and a benchmark results file with the schema of docs/formats.md;
+- aapt2 compiles the resources; the manifest is checked against the compiled classes.
+
+Network: the ExecuTorch and ONNX Runtime classes come from two npm packages, fetched with
+`npm pack` into COORDATT_ANDROID_CACHE (default ~/.cache/coordatt/android-compile) the first
+time this runs opted in, and read from there afterwards.
+
+Not covered: a Gradle build (AGP, D8, resource linking against android.jar, dependency resolution
+from Maven), Android's Java library level (javac uses JDK 17's), and running on a device.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("COORDATT_ANDROID_COMPILE") != "1",
+    reason="Android compile check is opt-in: set COORDATT_ANDROID_COMPILE=1 (needs javac, java, "
+    "npm or a filled COORDATT_ANDROID_CACHE; aapt2 and junit4 for two of the tests)",
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "android_demo"
+APP = DEMO / "app"
+MAIN_JAVA = APP / "src" / "main" / "java"
+TEST_JAVA = APP / "src" / "test" / "java"
+SUPPORT = ROOT / "tests" / "android_support"
+PLAIN_PACKAGES = ("runtime", "artifact", "bench", "classify")
+APP_PACKAGE_DIR = MAIN_JAVA / "org" / "coordatt" / "demo"
+
+# npm packages that carry the real Java classes (pinned: the ORT AAR in 0.4.9 is ONNX Runtime 1.29.0,
+# the version android_demo pins).
+EXECUTORCH_NPM = ("react-native-executorch", "0.9.3", "package/android/libs/classes.jar")
+ORT_NPM = ("com.github.asus4.onnxruntime", "0.4.9", "package/Plugins/Android/onnxruntime.aar")
+JUNIT_JARS = ("/usr/share/java/junit4.jar", "/usr/share/java/hamcrest-core.jar")
+NS_ANDROID = "{http://schemas.android.com/apk/res/android}"
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.skip(f"{name} not found on PATH (Debian: apt-get install openjdk-17-jdk-headless aapt2)")
+    return path
+
+
+def _run(cmd: list[str], **kw) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=600, **kw)
+    if result.returncode != 0:
+        pytest.fail(f"{' '.join(cmd[:3])} ... failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def _sources(root: Path) -> list[str]:
+    return sorted(str(p) for p in root.rglob("*.java"))
+
+
+def _cache_dir() -> Path:
+    default = Path.home() / ".cache" / "coordatt" / "android-compile"
+    path = Path(os.environ.get("COORDATT_ANDROID_CACHE", default))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _npm_member(cache: Path, package: str, version: str, member: str) -> bytes:
+    tgz = cache / f"{package}-{version}.tgz"
+    if not tgz.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.skip(f"npm not found and {tgz} not cached: cannot get the runtime Java classes")
+        _run([npm, "pack", f"{package}@{version}", "--pack-destination", str(cache)])
+    with tarfile.open(tgz) as tar:
+        return tar.extractfile(member).read()
+
+
+@pytest.fixture(scope="module")
+def runtime_jars() -> list[str]:
+    """Real ExecuTorch and ONNX Runtime Java classes (jars), from the pinned npm packages."""
+    cache = _cache_dir()
+    et_jar = cache / "executorch-classes.jar"
+    ort_jar = cache / "onnxruntime-1.29.0-classes.jar"
+    if not et_jar.exists():
+        et_jar.write_bytes(_npm_member(cache, *EXECUTORCH_NPM))
+    if not ort_jar.exists():
+        aar = cache / "onnxruntime.aar"
+        aar.write_bytes(_npm_member(cache, *ORT_NPM))
+        with zipfile.ZipFile(aar) as z:
+            ort_jar.write_bytes(z.read("classes.jar"))
+    return [str(et_jar), str(ort_jar)]
+
+
+def _build_config(dest: Path) -> Path:
+    """BuildConfig.java as AGP generates it from app/build.gradle.kts's buildConfigField lines."""
+    import tomllib
+
+    versions = tomllib.loads((DEMO / "gradle" / "libs.versions.toml").read_text())["versions"]
+    gradle = (APP / "build.gradle.kts").read_text()
+    fields = re.findall(r'buildConfigField\("String", "(\w+)", "\\"\$\{libs\.versions\.(\w+)\.get\(\)\}\\""\)', gradle)
+    assert fields, "app/build.gradle.kts has no buildConfigField read from the version catalog"
+    lines = [f'    public static final String {name} = "{versions[key]}";' for name, key in fields]
+    path = dest / "org" / "coordatt" / "demo" / "BuildConfig.java"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "// Generated by tests/test_android_compile.py as AGP would generate it.\n"
+        "package org.coordatt.demo;\n\npublic final class BuildConfig {\n" + "\n".join(lines) + "\n}\n"
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory, runtime_jars) -> dict[str, Path]:
+    javac = _tool("javac")
+    _tool("java")
+    out = tmp_path_factory.mktemp("android-compile")
+    dirs = {name: out / name for name in ("plain", "stubs", "app", "check", "gen")}
+    for d in dirs.values():
+        d.mkdir()
+    lint = ["--release", "17", "-encoding", "UTF-8", "-Xlint:all", "-Werror"]
+    plain_sources = [s for pkg in PLAIN_PACKAGES for s in _sources(APP_PACKAGE_DIR / pkg)]
+    # 1. plain-Java packages: runtime jars only, no Android on the class path.
+    _run([javac, *lint, "-d", str(dirs["plain"]), "-cp", os.pathsep.join(runtime_jars), *plain_sources])
+    # 2. stubs (compile-check only), then the Android-facing classes against them.
+    _run([javac, "--release", "17", "-d", str(dirs["stubs"]), *_sources(SUPPORT / "stubs")])
+    app_sources = sorted(str(p) for p in APP_PACKAGE_DIR.glob("*.java"))
+    build_config = _build_config(dirs["gen"])
+    cp = os.pathsep.join([str(dirs["stubs"]), str(dirs["plain"]), *runtime_jars])
+    # -deprecation: the app keeps startActivityForResult/Bundle.get for API 26 support.
+    app_lint = ["--release", "17", "-encoding", "UTF-8", "-Xlint:all,-deprecation", "-Werror"]
+    _run([javac, *app_lint, "-d", str(dirs["app"]), "-cp", cp, *app_sources, str(build_config)])
+    # 3. the JVM-side checker.
+    cp_check = os.pathsep.join([str(dirs["plain"]), *runtime_jars])
+    _run([javac, "--release", "17", "-d", str(dirs["check"]), "-cp", cp_check, str(SUPPORT / "AppCheck.java")])
+    dirs["classpath"] = Path(os.pathsep.join([str(dirs["check"]), cp_check]))
+    return dirs
+
+
+def _app_check(build, command: str, payload) -> object:
+    result = _run(
+        [_tool("java"), "-cp", str(build["classpath"]), "AppCheck", command],
+        input=json.dumps(payload),
+    )
+    return json.loads(result.stdout)
+
+
+def test_plain_packages_import_nothing_from_android() -> None:
+    for pkg in PLAIN_PACKAGES:
+        for src in (APP_PACKAGE_DIR / pkg).rglob("*.java"):
+            assert not re.search(r"^import android", src.read_text(), re.M), src
+
+
+def test_app_compiles(build) -> None:
+    for name in ("MainActivity", "BenchmarkActivity", "BitmapInput", "DeviceInfo", "ModelLibrary"):
+        assert (build["app"] / "org" / "coordatt" / "demo" / f"{name}.class").exists(), name
+    for name in ("runtime/ExecuTorchRunner", "runtime/OrtRunner", "bench/LatencyStats"):
+        assert (build["plain"] / "org" / "coordatt" / "demo" / f"{name}.class").exists(), name
+    # nothing from the stubs may end up beside the app's classes
+    assert not list(build["app"].rglob("android/**/*.class"))
+
+
+def test_junit_latency_stats(build) -> None:
+    jars = [j for j in JUNIT_JARS if Path(j).exists()]
+    if len(jars) < len(JUNIT_JARS):
+        pytest.skip("junit4 jar not found (Debian: apt-get install junit4)")
+    out = build["plain"].parent / "unit"
+    out.mkdir(exist_ok=True)
+    cp = os.pathsep.join([str(build["plain"]), *jars])
+    _run([_tool("javac"), "--release", "17", "-d", str(out), "-cp", cp, *_sources(TEST_JAVA)])
+    result = _run(
+        [_tool("java"), "-cp", os.pathsep.join([str(out), cp]), "org.junit.runner.JUnitCore",
+         "org.coordatt.demo.bench.LatencyStatsTest"]
+    )
+    assert re.search(r"^OK \(\d+ tests\)", result.stdout, re.M), result.stdout
+
+
+def _expected_stats(samples: list[float]) -> dict[str, float]:
+    np = pytest.importorskip("numpy")
+    s = np.sort(np.asarray(samples, dtype=np.float64))
+    n = len(s)
+    k = math.floor(0.1 * n)
+    return {
+        "min_ms": float(s[0]),
+        "median_ms": float(np.median(s)),
+        "p90_ms": float(np.percentile(s, 90)),
+        "mean_ms": float(s.mean()),
+        "trimmed_mean_ms": float(s[k : n - k].mean()),
+        "std_ms": float(s.std(ddof=1)) if n > 1 else 0.0,
+    }
+
+
+def test_statistics_match_numpy_and_coordatt(build) -> None:
+    np = pytest.importorskip("numpy")
+    rng = np.random.default_rng(0)
+    cases = [[7.5], [2.0, 1.0], [3.0, 3.0, 3.0], [1.0, 2.0, 3.0, 4.0, 100.0]]
+    for n in (9, 10, 11, 19, 20, 21, 49, 50, 51, 99, 100, 1000):
+        samples = rng.lognormal(2.0, 0.3, size=n).round(4).tolist()
+        samples[0] = samples[1]  # a tie
+        cases.append(samples)
+    got = _app_check(build, "stats", cases)
+    try:
+        from coordatt.bench.stats import summarize
+    except ImportError:
+        summarize = None
+    for samples, java in zip(cases, got, strict=True):
+        for key, want in _expected_stats(samples).items():
+            assert java[key] == pytest.approx(want, rel=1e-12, abs=1e-12), (len(samples), key)
+        if summarize is not None:
+            for key, want in summarize(samples).items():
+                assert java[key] == pytest.approx(want, rel=1e-12, abs=1e-12), (len(samples), key)
+
+
+def _documented_json(title: str) -> dict:
+    """The JSON example under a docs/formats.md heading, its // comments removed."""
+    text = (ROOT / "docs" / "formats.md").read_text()
+    section = text[text.index(title) :]
+    block = section[section.index("```json") + len("```json") : section.index("```", section.index("```json") + 7)]
+    return json.loads(re.sub(r"\s//[^\n]*", "", block))
+
+
+def _write_artifact(folder: Path, name: str, **changes) -> dict:
+    sidecar = _documented_json("## Artifact sidecar")
+    sidecar["artifact"] = name
+    for key, value in changes.items():
+        sidecar[key] = value
+    (folder / name).write_bytes(b"not a real model")
+    (folder / f"{name}.json").write_text(json.dumps(sidecar))
+    return sidecar
+
+
+def _artifact_folder(folder: Path) -> None:
+    folder.mkdir(exist_ok=True)
+    _write_artifact(folder, "mobilenetv2_ca_100_xnnpack_fp32.pte")
+    _write_artifact(folder, "mobilenetv2_ca_100_xnnpack_int8.pte", precision="int8")
+    _write_artifact(folder, "mobilenetv2_ca_100_portable_fp32.pte", backend="portable")
+    _write_artifact(folder, "mobilenetv2_ca_100.onnx", format="onnx", backend="onnx",
+                    weights={"pretrained": True, "source": "mbv2_ca.pth", "sha256": None})
+    _write_artifact(folder, "mobilenetv2_ca_100_fp16.onnx", format="coreml", backend="mlprogram")
+    _write_artifact(folder, "renamed.pte", artifact="something_else.pte")
+    _write_artifact(folder, "zz_schema.pte", schema="coordatt.artifact/99")
+    (folder / "zz_no_sidecar.onnx").write_bytes(b"x")
+    (folder / "notes.txt").write_text("not a model")
+
+
+def test_sidecars_give_runtime_and_preprocessing(build, tmp_path) -> None:
+    _artifact_folder(tmp_path)
+    got = {a["artifact"]: a for a in _app_check(build, "sidecar", {"dir": str(tmp_path)})}
+    assert sorted(got) == sorted(p.name for p in tmp_path.iterdir() if p.suffix in (".pte", ".onnx"))
+    expected = {
+        "mobilenetv2_ca_100_xnnpack_fp32.pte": ("executorch-xnnpack", "ExecuTorchRunner"),
+        "mobilenetv2_ca_100_xnnpack_int8.pte": ("executorch-xnnpack-int8", "ExecuTorchRunner"),
+        "mobilenetv2_ca_100_portable_fp32.pte": ("executorch-portable", "ExecuTorchRunner"),
+        "mobilenetv2_ca_100.onnx": ("onnxruntime", "OrtRunner"),
+    }
+    doc = _documented_json("## Artifact sidecar")
+    for name, (runtime, runner) in expected.items():
+        row = got[name]
+        assert (row["error"], row["runtime"], row["runner"]) == (None, runtime, runner), row
+        assert row["input_shape"] == doc["input"]["shape"]
+        assert row["resize"] == doc["preprocess"]["resize"]
+        assert row["crop"] == doc["preprocess"]["crop"]
+        assert row["scale"] == doc["preprocess"]["scale"]
+        assert row["mean"] == doc["preprocess"]["mean"] and row["std"] == doc["preprocess"]["std"]
+    assert got["mobilenetv2_ca_100.onnx"]["pretrained"] is True
+    assert got["mobilenetv2_ca_100_xnnpack_fp32.pte"]["pretrained"] is False
+    for name, needle in (
+        ("mobilenetv2_ca_100_fp16.onnx", "no runtime in this app"),
+        ("renamed.pte", "describes 'something_else.pte'"),
+        ("zz_schema.pte", "unknown sidecar schema"),
+        ("zz_no_sidecar.onnx", "no sidecar"),
+    ):
+        assert got[name]["runtime"] is None and needle in got[name]["error"], got[name]
+
+
+def test_preprocessing_matches_its_definition(build, tmp_path) -> None:
+    np = pytest.importorskip("numpy")
+    _artifact_folder(tmp_path)
+    sidecar_path = tmp_path / "mobilenetv2_ca_100_xnnpack_fp32.pte.json"
+    pre = json.loads(sidecar_path.read_text())["preprocess"]
+    (rh, rw), (ch, cw) = pre["resize"], pre["crop"]
+    sizes = [[451, 300], [300, 451], [256, 256], [1000, 257], [4032, 3024], [225, 224]]
+    w, h = 7, 5
+    rng = np.random.default_rng(1)
+    rgb = rng.integers(0, 256, size=(h, w, 3))
+    argb = ((0xFF << 24) | (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]).astype(np.int64)
+    argb = np.where(argb >= 2**31, argb - 2**32, argb)  # Java ints are signed
+    got = _app_check(
+        build, "preprocess",
+        {"sidecar": str(sidecar_path), "w": w, "h": h, "argb": argb.ravel().tolist(), "sizes": sizes},
+    )
+    for (sw, sh), (gw, gh, x, y) in zip(sizes, got["geometry"], strict=True):
+        s = max(rw / sw, rh / sh)
+        want_w, want_h = max(rw, round(sw * s)), max(rh, round(sh * s))
+        assert (gw, gh) == (want_w, want_h), (sw, sh)
+        assert min(gw - rw, gh - rh) == 0  # the smallest covering size
+        # torchvision's center_crop: int(round((h - th) / 2.0)), round half to even
+        assert (x, y) == (int(round((gw - cw) / 2.0)), int(round((gh - ch) / 2.0)))
+    mean = np.asarray(pre["mean"]).reshape(3, 1, 1)
+    std = np.asarray(pre["std"]).reshape(3, 1, 1)
+    want = ((rgb.transpose(2, 0, 1) * pre["scale"] - mean) / std).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(got["nchw"], dtype=np.float32).reshape(3, h, w), want, atol=1e-6)
+
+
+def test_topk_and_softmax(build) -> None:
+    np = pytest.importorskip("numpy")
+    logits = [0.5, 3.0, -1.0, 3.0, 2.0, 10.0, 0.0]
+    got = _app_check(build, "topk", {"logits": logits, "k": 5})
+    assert got["top"] == [5, 1, 3, 4, 0]  # ties: lower index first
+    e = np.exp(np.asarray(logits) - max(logits))
+    np.testing.assert_allclose(got["softmax"], e / e.sum(), rtol=1e-12)
+
+
+def test_benchmark_results_follow_the_documented_schema(build, tmp_path) -> None:
+    np = pytest.importorskip("numpy")
+    models = tmp_path / "models"
+    _artifact_folder(models)
+    out = tmp_path / "benchmark_results.json"
+    latencies = [8.1, 8.0, 7.9, 8.4, 9.0, 8.2, 8.0, 7.95, 8.3, 12.0, 8.05]
+    warmup, iters, threads = 3, 23, 4
+    summaries = _app_check(build, "bench", {
+        "dir": str(models), "out": str(out), "warmup": warmup, "iters": iters, "threads": threads,
+        "latencies_ms": latencies, "fail_load": ["mobilenetv2_ca_100_portable_fp32.pte"],
+    })
+    assert not (tmp_path / "benchmark_results.json.tmp").exists()
+    text = out.read_text()
+    doc = json.loads(text)
+    documented = _documented_json("## Benchmark results")
+    assert doc["schema"] == documented["schema"] == "coordatt.bench/1"
+    assert set(documented) <= set(doc)
+    assert set(documented["machine"]) <= set(doc["machine"])
+    assert set(doc["config"]) == set(documented["config"])
+    assert (doc["config"]["warmup"], doc["config"]["iters"]) == (warmup, iters)
+    rows = {r["artifact"]: r for r in doc["results"]}
+    assert len(rows) == len(summaries) == 8
+    want_samples = [round(latencies[(warmup + i) % len(latencies)] * 1e6) / 1e6 for i in range(iters)]
+    row_keys = list(documented["results"][0])
+    for name, runtime in (
+        ("mobilenetv2_ca_100_xnnpack_fp32.pte", "executorch-xnnpack"),
+        ("mobilenetv2_ca_100_xnnpack_int8.pte", "executorch-xnnpack-int8"),
+        ("mobilenetv2_ca_100.onnx", "onnxruntime"),
+    ):
+        row = rows[name]
+        assert list(row) == row_keys, name  # same fields, documented order
+        assert (row["runtime"], row["source"], row["error"]) == (runtime, "android-app", None)
+        assert (row["threads"], row["warmup"], row["iters"]) == (threads, warmup, iters)
+        assert row["device"] == "Test Phone" and row["device_info"]["soc"] == "TestSoC"
+        assert row["input_size"] == [224, 224] and row["model"] == "mobilenetv2_ca"
+        np.testing.assert_allclose(row["samples_ms"], want_samples, rtol=0, atol=1e-9)
+        for key, want in _expected_stats(row["samples_ms"]).items():
+            assert row[key] == pytest.approx(want, rel=1e-12), (name, key)
+        assert row["peak_rss_mb"] == 150.5 and row["load_ms"] >= 0
+    failed = rows["mobilenetv2_ca_100_portable_fp32.pte"]
+    assert list(failed) == row_keys
+    assert "scripted load failure" in failed["error"] and failed["samples_ms"] == []
+    assert all(failed[k] is None for k in ("min_ms", "median_ms", "p90_ms", "mean_ms", "std_ms"))
+    assert rows["zz_no_sidecar.onnx"]["runtime"] is None and "no sidecar" in rows["zz_no_sidecar.onnx"]["error"]
+    assert any("FAILED" in s for s in summaries) and any("median" in s for s in summaries)
+    try:
+        from coordatt.bench.device_logs import parse_device_log
+    except ImportError:
+        return
+    parsed = parse_device_log(text, fmt="coordatt")  # the reader coordatt-bench --device android uses
+    assert len(parsed) == 8
+    assert not any("differed" in (r.get("note") or "") for r in parsed)
+
+
+def test_resources_compile_with_aapt2(tmp_path) -> None:
+    aapt2 = _tool("aapt2")
+    res = APP / "src" / "main" / "res"
+    _run([aapt2, "compile", "--dir", str(res), "-o", str(tmp_path / "res.zip")])
+    # aapt2 link (the APK step) needs android.jar, which no package here provides: not checked.
+
+
+def test_manifest_names_compiled_activities(build) -> None:
+    manifest = ElementTree.parse(APP / "src" / "main" / "AndroidManifest.xml").getroot()
+    gradle = (APP / "build.gradle.kts").read_text()
+    assert 'namespace = "org.coordatt.demo"' in gradle and 'applicationId = "org.coordatt.demo"' in gradle
+    strings = {e.get("name") for e in ElementTree.parse(APP / "src/main/res/values/strings.xml").getroot()}
+    activities = {a.get(NS_ANDROID + "name"): a for a in manifest.iter("activity")}
+    assert set(activities) == {".MainActivity", ".BenchmarkActivity"}
+    for name, activity in activities.items():
+        assert (build["app"] / "org/coordatt/demo" / f"{name[1:]}.class").exists(), name
+        assert activity.get(NS_ANDROID + "exported") == "true", name
+    launcher = activities[".MainActivity"].find("intent-filter/category")
+    assert launcher is not None and launcher.get(NS_ANDROID + "name") == "android.intent.category.LAUNCHER"
+    for element in manifest.iter():
+        for value in element.attrib.values():
+            if value.startswith("@string/"):
+                assert value[len("@string/") :] in strings, value
+
+
+def test_versions_are_pinned_and_match_python() -> None:
+    import tomllib
+
+    catalog = tomllib.loads((DEMO / "gradle" / "libs.versions.toml").read_text())
+    for name, version in catalog["versions"].items():
+        assert re.fullmatch(r"\d+(\.\d+)+", version), f"{name} = {version!r} is not a pinned release"
+    for path in [*DEMO.rglob("*.kts"), DEMO / "gradle" / "libs.versions.toml"]:
+        text = re.sub(r"(#|//)[^\n]*", "", path.read_text())  # code, not comments
+        assert "latest.release" not in text and not re.search(r":\+\"|\.\+\"", text), path
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    python_et = re.search(r'"executorch==([\d.]+)"', pyproject)
+    assert python_et, "pyproject.toml pins no executorch"
+    assert catalog["versions"]["executorch"].split(".")[:2] == python_et.group(1).split(".")[:2]
+    assert tuple(map(int, catalog["versions"]["onnxruntime"].split("."))) >= (1, 14)  # opset 18
+    wrapper = (DEMO / "gradle" / "wrapper" / "gradle-wrapper.properties").read_text()
+    assert re.search(r"gradle-8\.\d+(\.\d+)?-bin\.zip", wrapper)
+    assert catalog["versions"]["agp"].startswith("8.")
+
+
+def test_assets() -> None:
+    assets = APP / "src" / "main" / "assets"
+    labels = (assets / "imagenet_labels.txt").read_text(encoding="utf-8").splitlines()
+    assert len(labels) == 1000 and all(labels)
+    assert labels[0].startswith("tench") and labels[281].startswith("tabby")
+    sample = assets / "chelsea.jpg"
+    assert sample.stat().st_size < 300_000
+    Image = pytest.importorskip("PIL.Image")
+    with Image.open(sample) as im:
+        assert im.format == "JPEG" and im.mode == "RGB"
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__, "-v"]))
