@@ -75,6 +75,9 @@ public final class MainActivity extends Activity {
             String found = problem != null ? problem : describeFound(artifacts);
             String note = ReportText.weightsWarning(artifacts);
             runOnUiThread(() -> {
+                if (isDestroyed()) {
+                    return;
+                }
                 setStatus(found);
                 warning.setText(note == null ? "" : note);
                 warning.setVisibility(note == null ? View.GONE : View.VISIBLE);
@@ -197,12 +200,17 @@ public final class MainActivity extends Activity {
     private void rescanAndClassify() {
         inference.execute(() -> {
             classifier.close();
-            artifacts = ModelLibrary.findAll(this);
-            String note = ReportText.weightsWarning(artifacts);
+            List<Artifact> found = ModelLibrary.findAll(this);
+            artifacts = found;
+            String note = ReportText.weightsWarning(found);
+            String label = describeFound(found);
             runOnUiThread(() -> {
+                if (isDestroyed()) {
+                    return;
+                }
                 warning.setText(note == null ? "" : note);
                 warning.setVisibility(note == null ? View.GONE : View.VISIBLE);
-                classify(describeFound(artifacts));
+                classify(label);
             });
         });
     }
