@@ -112,6 +112,7 @@ def runtime_jars() -> list[str]:
         aar.write_bytes(_npm_member(cache, *ORT_NPM))
         with zipfile.ZipFile(aar) as z:
             ort_jar.write_bytes(z.read("classes.jar"))
+        aar.unlink()  # 50 MB of native libraries the check does not need
     return [str(et_jar), str(ort_jar)]
 
 
