@@ -1,0 +1,129 @@
+"""``coordatt-export``: write MobileNetV2-CA as ExecuTorch .pte, ONNX or Core ML, verified
+against PyTorch. A thin layer over coordatt.export.pipeline."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+from ..checkpoints import CheckpointError
+from ..errors import CoordattError, ExportError
+from ..registry import WIDTH_MULTS, list_models
+from .pipeline import FORMATS, QUANTIZE, ExportConfig, ExportResult, export
+
+__all__ = ["main", "parse_input_size", "render_table"]
+
+
+def parse_input_size(text: str) -> tuple[int, int]:
+    """``224`` -> (224, 224); ``256x192`` -> (256, 192) (H x W)."""
+    try:
+        parts = [int(p) for p in text.lower().split("x")]
+    except ValueError:
+        parts = []
+    if len(parts) == 1:
+        parts *= 2
+    if len(parts) != 2 or min(parts) < 1:
+        raise argparse.ArgumentTypeError(f"bad input size {text!r}; use N or HxW, e.g. 224 or 256x192")
+    return parts[0], parts[1]
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e5 else f"{n / 1e3:.0f} kB"
+
+
+def _ops(r: ExportResult) -> str:
+    rep = r.report
+    if r.target.format == "pte":
+        return (f"{rep['delegates']} delegate, {rep['delegated_ops']} in / "
+                f"{rep['non_delegated_ops']} out")
+    if r.target.format == "onnx":
+        return f"{rep['nodes']} nodes"
+    return f"{rep['ops']} MIL ops"
+
+
+def _check(r: ExportResult) -> str:
+    v = r.verification
+    if v.get("status") == "skipped":
+        return "not verified"
+    if v.get("status") == "spec-only":
+        return "spec ok; numbers need macOS"
+    if r.target.precision == "int8":
+        return f"SQNR {v['sqnr_db']:.1f} dB, top-1 {v['top1_agreement']:.0%}"
+    return f"max diff {v['max_rel_diff']:.1e} (rel)"
+
+
+def render_table(results: list[ExportResult]) -> str:
+    rows = [("artifact", "size", "delegated ops", "check vs PyTorch", "seconds")]
+    rows += [(r.target.path.name, _size(r.size_bytes), _ops(r), _check(r), f"{r.seconds:.1f}")
+             for r in results]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) if i != 1 else c.rjust(w) for i, (c, w) in
+                       enumerate(zip(row, widths))).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="coordatt-export", description=__doc__,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--format", required=True, help=f"one of {', '.join(FORMATS)}")
+    p.add_argument("--model", default="mobilenetv2_ca", help=f"one of {', '.join(list_models())}")
+    p.add_argument("--width-mult", type=float, default=1.0,
+                   help=f"one of {', '.join(map(str, WIDTH_MULTS))}")
+    p.add_argument("--input-size", type=parse_input_size, default=(224, 224),
+                   help="N or HxW (static shape of the artifact)")
+    p.add_argument("--weights", type=Path, help="checkpoint: mbv2_ca.pth, a state_dict, .safetensors")
+    p.add_argument("--quantize", default="none", help=f"one of {', '.join(QUANTIZE)} (pte only)")
+    p.add_argument("--calibration-dir", type=Path,
+                   help="folder of JPEG/PNG photos for int8 calibration")
+    p.add_argument("--backend", default="xnnpack", help="pte backend: xnnpack or portable")
+    p.add_argument("--coreml-precision", default="fp16", help="fp16 or fp32")
+    p.add_argument("--output-dir", type=Path, default=Path("artifacts"))
+    p.add_argument("--no-verify", action="store_true",
+                   help="skip running each artifact against PyTorch")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace existing files exported from other settings")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="show third-party output (toolchain logs and warnings)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    config = ExportConfig(
+        model=args.model, width_mult=args.width_mult, input_size=args.input_size,
+        weights=args.weights, quantize=args.quantize, calibration_dir=args.calibration_dir,
+        backend=args.backend, coreml_precision=args.coreml_precision, output_dir=args.output_dir,
+        verify=not args.no_verify, overwrite=args.overwrite)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", UserWarning)
+        warnings.showwarning = lambda msg, *a, **k: print(f"warning: {msg}", file=sys.stderr)
+        try:
+            results = export(config, [args.format], verbose=args.verbose)
+        except ExportError as e:
+            if "verification failed" in str(e):
+                print(f"error: {e}", file=sys.stderr)
+                return 1
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        except (ValueError, CheckpointError, CoordattError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("interrupted; no partial artifact was left", file=sys.stderr)
+            return 130
+    print()
+    print(render_table(results))
+    print(f"\nwritten to {config.output_dir}/ with a .json sidecar each")
+    if config.weights is None:
+        print("note: no --weights: the model is untrained (random init), its predictions are "
+              "meaningless; export mbv2_ca.pth with --weights for a real classifier")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""ExecuTorch ``.pte``: torch.export -> to_edge_transform_and_lower(XNNPACK) -> to_executorch.
+
+fp32 or int8 (PT2E with XNNPACKQuantizer, see quantize.py) through the XNNPACK delegate, or a
+delegate-free program on ExecuTorch's portable kernels (a reference for debugging, ~100x slower).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+
+import torch
+from torch import nn
+
+from ..errors import require
+
+__all__ = ["lower_to_pte", "inspect_pte", "run_pte", "BACKENDS"]
+
+BACKENDS = ("xnnpack", "portable")
+_DELEGATE_CALL = "executorch_call_delegate"
+
+
+def _count_delegated(edge) -> tuple[int, list[str]]:
+    """Operators inside the delegates, and the operators left outside them."""
+    gm = edge.exported_program().graph_module
+    inside = 0
+    for name, sub in gm.named_children():
+        if name.startswith("lowered_module"):
+            inside += sum(n.op == "call_function" for n in sub.original_module.graph.nodes)
+    outside = [str(n.target) for n in gm.graph.nodes if n.op == "call_function"
+               and _DELEGATE_CALL not in str(n.target) and "getitem" not in str(n.target)]
+    return inside, outside
+
+
+def lower_to_pte(
+    model: nn.Module | torch.export.ExportedProgram,
+    example: torch.Tensor,
+    *,
+    backend: str = "xnnpack",
+) -> tuple[bytes, dict]:
+    """Lower an eval-mode model (or an already exported, e.g. quantized, program) to a ``.pte``.
+
+    Returns the program's bytes and a report: delegate count, operators delegated and left out.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    exir = require("executorch.exir", "executorch")
+    if isinstance(model, torch.export.ExportedProgram):
+        program = model
+    else:
+        program = torch.export.export(model, (example,), strict=True)
+    partitioners = []
+    if backend == "xnnpack":
+        from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+
+        partitioners = [XnnpackPartitioner()]
+    edge = exir.to_edge_transform_and_lower(program, partitioner=partitioners)
+    delegated, outside = _count_delegated(edge)
+    data = edge.to_executorch().buffer
+    info = inspect_pte(data)
+    report = {
+        "delegates": info["delegates"],
+        "delegated_ops": delegated,
+        "non_delegated_ops": len(outside) if backend == "xnnpack" else info["operator_calls"],
+        "non_delegated_op_names": info["operators"],
+    }
+    return data, report
+
+
+def inspect_pte(data: bytes) -> dict:
+    """The structure of a serialized program: its delegates and the operators it runs outside
+    them (the portable kernels), counted over the forward method's instructions."""
+    from executorch.exir._serialize._program import deserialize_pte_binary
+
+    program = deserialize_pte_binary(data)
+    program = getattr(program, "program", program)  # newer releases wrap it
+    plan = program.execution_plan[0]
+    operators = [op.name + (f".{op.overload}" if op.overload else "") for op in plan.operators]
+    calls = Counter()
+    for chain in plan.chains:
+        for instr in chain.instructions:
+            args = instr.instr_args
+            if hasattr(args, "op_index"):
+                calls[operators[args.op_index]] += 1
+    return {
+        "delegates": len(plan.delegates),
+        "delegate_ids": [d.id for d in plan.delegates],
+        "operators": operators,
+        "operator_calls": sum(calls.values()),
+    }
+
+
+def run_pte(path: str | os.PathLike, inputs: list[torch.Tensor]) -> list[torch.Tensor]:
+    """Run a ``.pte`` in ExecuTorch's runtime on each input ([1, 3, H, W]); returns the outputs."""
+    runtime = require("executorch.runtime", "executorch")
+    method = runtime.Runtime.get().load_program(str(path)).load_method("forward")
+    return [method.execute([x.contiguous()])[0].clone() for x in inputs]

@@ -1,0 +1,162 @@
+"""Artifact sidecars (``<artifact>.json``, docs/formats.md), hashing and atomic file writes.
+
+The sidecar is the single source of truth for preprocessing: the latency harness and the Android
+app read it. Its ``identity`` says what the artifact was exported from, so a re-export of the
+same thing may replace it while anything else is never overwritten without ``--overwrite``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+from ..errors import ExportError
+from ..preprocess import preprocess_config
+
+__all__ = ["SCHEMA", "sidecar_path", "read_sidecar", "make_sidecar", "identity_of",
+           "check_overwrite", "sha256_file", "sha256_path", "write_json_atomic", "replace_path",
+           "runtime_versions"]
+
+SCHEMA = "coordatt.artifact/1"
+_PACKAGES = ("coordatt", "torch", "executorch", "torchao", "onnx", "onnxruntime", "onnxscript",
+             "coremltools", "numpy")
+
+
+def sidecar_path(artifact: Path) -> Path:
+    return artifact.with_name(artifact.name + ".json")
+
+
+def read_sidecar(artifact: Path) -> dict | None:
+    """The sidecar of ``artifact`` if it exists and is one of ours, else None."""
+    try:
+        doc = json.loads(sidecar_path(artifact).read_text())
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) and doc.get("schema") == SCHEMA else None
+
+
+def runtime_versions() -> dict[str, str]:
+    versions = {}
+    for name in _PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def sha256_path(path: Path) -> tuple[str, int]:
+    """sha256 and size of a file, or of a directory's files (sorted by relative path)."""
+    if path.is_file():
+        return sha256_file(path), path.stat().st_size
+    digest, size = hashlib.sha256(), 0
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(file.relative_to(path).as_posix().encode() + b"\0")
+        digest.update(bytes.fromhex(sha256_file(file)))
+        size += file.stat().st_size
+    return digest.hexdigest(), size
+
+
+def identity_of(config) -> dict:
+    """What an artifact is exported from: same identity, same artifact (up to the toolchain)."""
+    weights_sha = sha256_file(Path(config.weights)) if config.weights is not None else None
+    return {
+        "model": config.model,
+        "width_mult": float(config.width_mult),
+        "input_size": list(config.input_size),
+        "weights_sha256": weights_sha,
+        "quantize": config.quantize,
+        "calibration_dir": str(config.calibration_dir) if config.calibration_dir else None,
+    }
+
+
+def check_overwrite(artifact: Path, identity: dict, overwrite: bool) -> None:
+    """Refuse to replace a file that is not an earlier export of the same thing."""
+    if overwrite or not (artifact.exists() or sidecar_path(artifact).exists()):
+        return
+    doc = read_sidecar(artifact)
+    if doc is not None and doc.get("identity") == identity:
+        return
+    why = ("was exported from other settings or weights" if doc is not None
+           else "was not written by coordatt-export")
+    raise ExportError(f"{artifact} exists and {why}; pass --overwrite to replace it, "
+                      f"or choose another --output-dir")
+
+
+def make_sidecar(target, config, identity: dict, weights: dict, artifact: Path, report: dict,
+                 verification: dict, seconds: float) -> dict:
+    h, w = config.input_size
+    sha, size = sha256_path(artifact)
+    num_classes = 1000
+    return {
+        "schema": SCHEMA,
+        "artifact": artifact.name,
+        "format": target.format,
+        "model": config.model,
+        "width_mult": float(config.width_mult),
+        "num_classes": num_classes,
+        "backend": target.backend,
+        "precision": target.precision,
+        "input": {"name": "image", "shape": [1, 3, h, w], "dtype": "float32", "layout": "NCHW",
+                  "color": "RGB"},
+        "output": {"name": "logits", "shape": [1, num_classes], "dtype": "float32",
+                   "activation": "none"},
+        "preprocess": preprocess_config((h, w)),
+        "labels": "imagenet-1k",
+        "weights": weights,
+        "identity": identity,
+        "sha256": sha,
+        "size_bytes": size,
+        "export": {**{k: (str(v) if isinstance(v, Path) else v)
+                      for k, v in dataclasses.asdict(config).items()}, "seconds": round(seconds, 2),
+                   "report": report},
+        "versions": runtime_versions(),
+        "verification": verification,
+        "created_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def write_json_atomic(path: Path, doc: dict) -> Path:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{path.name}-")
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a sidecar is not
+        with os.fdopen(fd, "w") as f:
+            json.dump(doc, f, indent=2, allow_nan=False)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def replace_path(src: Path, dst: Path) -> None:
+    """Move ``src`` (a file or a directory such as an .mlpackage) to ``dst``, replacing it."""
+    if src.is_dir():
+        old = dst.with_name(f".old-{os.getpid()}-{dst.name}")
+        if dst.exists():
+            os.replace(dst, old)
+        os.replace(src, dst)
+        if old.exists():
+            shutil.rmtree(old) if old.is_dir() else old.unlink()
+    else:
+        if dst.is_dir():
+            shutil.rmtree(dst)
+        os.replace(src, dst)

@@ -1,0 +1,136 @@
+"""Producing and verifying one artifact of each format (the per-format step of pipeline.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .._quiet import quiet
+from . import verify
+from .progress import step
+
+__all__ = ["produce"]
+
+
+def _check_fp32(reference, outputs) -> dict:
+    metrics = verify.compare_logits(reference, outputs)
+    ok = metrics["max_abs_diff"] <= verify.FP32_REL_TOL * max(metrics["logit_scale"], 1e-30)
+    return {"status": "passed" if ok else "failed", "reference": "eager PyTorch fp32", **metrics,
+            "tolerance": f"max_abs_diff <= {verify.FP32_REL_TOL:g} x logit_scale",
+            "message": f"max abs diff {metrics['max_abs_diff']:.3g} at logit scale "
+                       f"{metrics['logit_scale']:.3g}"}
+
+
+def _check_int8(reference, outputs) -> dict:
+    m = verify.compare_logits(reference, outputs)
+    sqnr = m["sqnr_db"] if m["sqnr_db"] is not None else float("inf")  # None: identical
+    ok = (sqnr >= verify.INT8_MIN_SQNR_DB and m["min_cosine"] >= verify.INT8_MIN_COSINE
+          and m["top1_agreement"] >= verify.INT8_MIN_TOP1_AGREEMENT)
+    return {"status": "passed" if ok else "failed", "reference": "eager PyTorch fp32", **m,
+            "tolerance": (f"sqnr_db >= {verify.INT8_MIN_SQNR_DB:g}, min_cosine >= "
+                          f"{verify.INT8_MIN_COSINE:g}, top1_agreement >= "
+                          f"{verify.INT8_MIN_TOP1_AGREEMENT:g}"),
+            "message": f"SQNR {sqnr:.1f} dB, cosine {m['min_cosine']:.4f}, "
+                       f"top-1 agreement {m['top1_agreement']:.0%}"}
+
+
+def _pte(target, tmp: Path, model, example, config, inputs, reference, verbose, progress):
+    from .pte import lower_to_pte, run_pte
+
+    program = model
+    report: dict = {}
+    if target.precision == "int8":
+        from .quantize import calibration_inputs, quantize_int8
+        from ..preprocess import preprocess_config
+
+        calibration, source = calibration_inputs(config.calibration_dir,
+                                                 preprocess_config(config.input_size))
+        report["calibration"] = source
+        with step(f"quantizing to int8 (PT2E, {source})", enabled=progress), quiet(verbose):
+            program = quantize_int8(model, example, calibration)
+    with step(f"lowering to ExecuTorch {target.backend} {target.precision}", enabled=progress), \
+            quiet(verbose):
+        data, lowering = lower_to_pte(program, example, backend=target.backend)
+    report.update(lowering)
+    tmp.write_bytes(data)
+    if not inputs:
+        return report, {"status": "skipped", "message": "--no-verify"}
+    with step("verifying in the ExecuTorch runtime", enabled=progress), quiet(verbose):
+        outputs = run_pte(tmp, inputs)
+    check = _check_int8 if target.precision == "int8" else _check_fp32
+    return report, {"runtime": "executorch", **check(reference, outputs)}
+
+
+def _onnx(target, tmp: Path, model, example, config, inputs, reference, verbose, progress):
+    from .onnx import export_onnx, run_onnx
+
+    metadata = {"model": config.model, "width_mult": str(config.width_mult),
+                "producer": "coordatt-export", "preprocess": "see the .json sidecar"}
+    with step("exporting to ONNX (dynamo, opset 18)", enabled=progress), quiet(verbose):
+        data, report = export_onnx(model, example, metadata)
+    tmp.write_bytes(data)
+    if not inputs:
+        return report, {"status": "skipped", "message": "--no-verify"}
+    with step("verifying in ONNX Runtime (CPU)", enabled=progress), quiet(verbose):
+        outputs = run_onnx(tmp, inputs)
+    return report, {"runtime": "onnxruntime", **_check_fp32(reference, outputs)}
+
+
+def _coreml(target, tmp: Path, model: nn.Module, example, config, inputs, reference, verbose,
+            progress):
+    from .. import __version__
+    from .coreml import can_predict, export_coreml, run_coreml
+
+    h, w = config.input_size
+    descriptions = {
+        "model": f"{config.model} {config.width_mult}x ImageNet classifier "
+                 f"(Coordinate Attention, Hou et al., CVPR 2021), exported by coordatt",
+        "image": f"float32 [1, 3, {h}, {w}] RGB, scaled to [0, 1] and normalised with the "
+                 f"ImageNet mean/std (see the .json sidecar)",
+        "logits": "float32 [1, 1000] ImageNet-1k logits (no softmax)",
+    }
+    metadata = {"author": "coordatt", "license": "MIT (code); weights: see their source",
+                "version": __version__, "model": config.model,
+                "width_mult": str(config.width_mult)}
+    with step(f"converting to Core ML ({target.precision})", enabled=progress), quiet(verbose):
+        report = export_coreml(model, example, tmp, precision=target.precision,
+                               metadata=metadata, descriptions=descriptions)
+    # the structure every conversion must have, checked on any OS
+    n_convs = sum(isinstance(m, nn.Conv2d) for m in model.modules())
+    problems = []
+    if report["inputs"] != {"image": [1, 3, h, w]}:
+        problems.append(f"inputs {report['inputs']}")
+    if report["outputs"] != {"logits": [1, 1000]}:
+        problems.append(f"outputs {report['outputs']}")
+    if report["op_counts"].get("conv") != n_convs:
+        problems.append(f"{report['op_counts'].get('conv')} conv ops for {n_convs} convolutions")
+    spec = {"inputs": report["inputs"], "outputs": report["outputs"], "conv_ops": n_convs}
+    if problems:
+        return report, {"status": "failed", "runtime": "coreml-spec", **spec,
+                        "message": "spec check: " + "; ".join(problems)}
+    if not inputs:
+        return report, {"status": "skipped", "message": "--no-verify"}
+    if not can_predict():
+        return report, {"status": "spec-only", "runtime": "coreml-spec", **spec,
+                        "message": "spec checked (ops, names, shapes); numeric check needs macOS"}
+    with step("verifying in Core ML", enabled=progress), quiet(verbose):
+        outputs = run_coreml(tmp, inputs)
+    m = verify.compare_logits(reference, outputs)
+    tol = 1e-2 if target.precision == "fp16" else verify.FP32_REL_TOL
+    ok = m["max_abs_diff"] <= tol * m["logit_scale"]
+    return report, {"status": "passed" if ok else "failed", "runtime": "coreml", **m,
+                    "tolerance": f"max_abs_diff <= {tol:g} x logit_scale",
+                    "message": f"max abs diff {m['max_abs_diff']:.3g}"}
+
+
+_PRODUCERS = {"pte": _pte, "onnx": _onnx, "coreml": _coreml}
+
+
+def produce(target, tmp: Path, model: nn.Module, example: torch.Tensor, config,
+            inputs: list[torch.Tensor], reference: list[torch.Tensor], *, verbose: bool,
+            progress: bool) -> tuple[dict, dict]:
+    """Write ``target``'s artifact to ``tmp`` and verify it; returns (report, verification)."""
+    return _PRODUCERS[target.format](target, tmp, model, example, config, inputs, reference,
+                                     verbose, progress)
