@@ -21,10 +21,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 demo: setup
-	$(PY) -m coordatt
+	$(VENV)/bin/coordatt-export --format all
+	$(VENV)/bin/coordatt-export --format pte --quantize int8 --calibration-dir coordatt/data/images
 
 lint: setup
 	$(VENV)/bin/ruff check coordatt tests

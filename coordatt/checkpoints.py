@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import warnings
 import zipfile
 from collections.abc import Mapping
@@ -98,9 +99,14 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
                 warnings.simplefilter("ignore")
                 obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(e))
+        if found:
+            raise CheckpointError(
+                f"{path} holds Python objects ({found.group(1)}), not only tensors: refused, "
+                f"since unpickling them could run code"
+            ) from None
         raise CheckpointError(
-            f"{path} is not a plain state_dict that can be loaded safely ({first[:160]})"
+            f"{path} is not a readable checkpoint (truncated or not a checkpoint)"
         ) from None
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, KeyError) as e:
         raise CheckpointError(

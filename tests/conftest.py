@@ -16,3 +16,17 @@ def small_ca_model():
     """MobileNetV2-CA 0.5x in eval mode: the fast stand-in for the full network."""
     torch.manual_seed(0)
     return coordatt.create_model("mobilenetv2_ca", width_mult=0.5).eval()
+
+
+@pytest.fixture
+def tiny_model(monkeypatch):
+    """Register 'tiny_ca': MobileNetV2-CA with 3 blocks (every op type of the full network), for
+    pipeline mechanics (determinism, atomic writes, overwrite rules) where the full depth would
+    only cost lowering time."""
+    from coordatt import registry
+    from coordatt.mobilenetv2 import MobileNetV2
+
+    settings = ((1, 16, 1, 1), (6, 24, 2, 2))  # stem, t=1 block, CA blocks, a residual, head
+    monkeypatch.setitem(registry._MODELS, "tiny_ca",
+                        lambda **kw: MobileNetV2(coord_att=True, settings=settings, **kw))
+    return "tiny_ca"

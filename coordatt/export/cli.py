@@ -25,7 +25,8 @@ def parse_input_size(text: str) -> tuple[int, int]:
     if len(parts) == 1:
         parts *= 2
     if len(parts) != 2 or min(parts) < 1:
-        raise argparse.ArgumentTypeError(f"bad input size {text!r}; use N or HxW, e.g. 224 or 256x192")
+        raise argparse.ArgumentTypeError(
+            f"bad input size {text!r}; use N or HxW, e.g. 224 or 256x192")
     return parts[0], parts[1]
 
 
@@ -75,7 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"one of {', '.join(map(str, WIDTH_MULTS))}")
     p.add_argument("--input-size", type=parse_input_size, default=(224, 224),
                    help="N or HxW (static shape of the artifact)")
-    p.add_argument("--weights", type=Path, help="checkpoint: mbv2_ca.pth, a state_dict, .safetensors")
+    p.add_argument("--weights", type=Path,
+                   help="checkpoint: mbv2_ca.pth, a state_dict or .safetensors")
     p.add_argument("--quantize", default="none", help=f"one of {', '.join(QUANTIZE)} (pte only)")
     p.add_argument("--calibration-dir", type=Path,
                    help="folder of JPEG/PNG photos for int8 calibration")

@@ -15,7 +15,9 @@ __all__ = ["export_onnx", "run_onnx", "OPSET"]
 OPSET = 18
 
 
-def export_onnx(model: nn.Module, example: torch.Tensor, metadata: dict[str, str]) -> tuple[bytes, dict]:
+def export_onnx(
+    model: nn.Module, example: torch.Tensor, metadata: dict[str, str]
+) -> tuple[bytes, dict]:
     """Export an eval-mode model with the dynamo exporter; returns the file's bytes and a report
     (opset, node count, operator types)."""
     onnx = require("onnx", "onnx")
@@ -35,7 +37,9 @@ def export_onnx(model: nn.Module, example: torch.Tensor, metadata: dict[str, str
     return proto.SerializeToString(deterministic=True), report
 
 
-def run_onnx(path: str | os.PathLike, inputs: list[torch.Tensor], threads: int = 0) -> list[torch.Tensor]:
+def run_onnx(
+    path: str | os.PathLike, inputs: list[torch.Tensor], threads: int = 0
+) -> list[torch.Tensor]:
     """Run a ``.onnx`` in ONNX Runtime (CPU EP) on each input; returns the outputs."""
     ort = require("onnxruntime", "onnx")
     options = ort.SessionOptions()

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import torch
 
-from ..bn_stats import augmented_batches, reestimate_bn_stats
+from .._quiet import quiet
+from ..bn_stats import numeric_standin
 from ..errors import ExportError, require
-from ..preprocess import load_image, preprocess_config, sample_images
+from ..preprocess import list_images, load_image, preprocess_config, sample_images
 from ..registry import check_model_args, create_model
 from . import sidecar as sidecars
 from .progress import step
-from .._quiet import quiet
 
 __all__ = ["ExportConfig", "ExportResult", "Target", "plan", "export", "FORMATS", "QUANTIZE"]
 
@@ -100,8 +100,10 @@ def validate(config: ExportConfig, formats: list[str]) -> None:
             raise ValueError("int8 needs --backend xnnpack (the portable kernels run fp32 only)")
         if "all" not in formats and "pte" not in formats:
             raise ValueError("int8 quantization is for --format pte (XNNPACK) or all")
-    if config.calibration_dir is not None and config.quantize != "int8":
-        raise ValueError("--calibration-dir is used by --quantize int8 only")
+    if config.calibration_dir is not None:
+        if config.quantize != "int8":
+            raise ValueError("--calibration-dir is used by --quantize int8 only")
+        list_images(config.calibration_dir)  # a missing or empty folder fails before any work
 
 
 def plan(config: ExportConfig, formats: list[str]) -> list[Target]:
@@ -141,17 +143,20 @@ def check_output_dir(folder: Path) -> None:
 
 
 def _build_model(config: ExportConfig, verbose: bool) -> tuple[torch.nn.Module, dict]:
-    model = create_model(config.model, width_mult=config.width_mult, weights=config.weights)
+    with torch.random.fork_rng():  # the random init is seeded: the same export, the same bytes
+        torch.manual_seed(0)
+        model = create_model(config.model, width_mult=config.width_mult, weights=config.weights)
     if config.weights is not None:
         weights = {"pretrained": True, "source": str(config.weights),
                    "sha256": sidecars.sha256_file(Path(config.weights))}
     else:
-        # random init has ~1e-12 logits that ignore the input: give BN real statistics so the
-        # numeric checks below mean something (see bn_stats.py); it stays an untrained model
+        # random init has ~1e-12 logits that ignore the input, and int8 noise explodes in it:
+        # make it a stand-in whose numerics behave like a trained network's (see bn_stats.py)
         images = [load_image(p, preprocess_config(config.input_size)) for p in sample_images()]
-        reestimate_bn_stats(model, augmented_batches(images))
+        numeric_standin(model, images)
         weights = {"pretrained": False,
-                   "source": "random-init (BatchNorm statistics re-estimated on sample photos)",
+                   "source": "random-init stand-in (BatchNorm shift +1, statistics estimated on "
+                             "sample photos; see coordatt/bn_stats.py)",
                    "sha256": None}
     return model.eval(), weights
 
@@ -182,11 +187,10 @@ def export(config: ExportConfig, formats: list[str], *, verbose: bool = False,
     for target in targets:
         sidecars.check_overwrite(target.path, identity, config.overwrite)
 
-    with step(f"building {config.model} {config.width_mult}x", enabled=progress):
-        model, weights = _build_model(config, verbose)
-        inputs = _verification_inputs(config) if config.verify else []
-        with torch.no_grad():
-            reference = [model(x) for x in inputs]
+    model, weights = _build_model(config, verbose)  # fast; bad weights fail here, before output
+    inputs = _verification_inputs(config) if config.verify else []
+    with torch.no_grad():
+        reference = [model(x) for x in inputs]
     example = torch.zeros(1, 3, *config.input_size)
 
     results = []

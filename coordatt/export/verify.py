@@ -18,6 +18,9 @@ FP32_REL_TOL = 1e-4
 INT8_MIN_SQNR_DB = 10.0
 INT8_MIN_COSINE = 0.95
 INT8_MIN_TOP1_AGREEMENT = 0.5
+# the int8 .pte against the quantized PyTorch program it was lowered from (XNNPACK's int8 kernels
+# round differently from PT2E's reference ops; measured cosine: see tests/test_export_int8.py)
+INT8_RUNTIME_MIN_COSINE = 0.99
 
 
 def compare_logits(reference: list[torch.Tensor], outputs: list[torch.Tensor]) -> dict:
