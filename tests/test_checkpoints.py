@@ -134,7 +134,7 @@ class _Evil:
         return (print, ("this must never run",))
 
 
-@pytest.mark.parametrize("content", ["truncated", "garbage", "empty", "pickle_object",
+@pytest.mark.parametrize("content", ["truncated", "garbage", "empty", "pickle_object", "raw_pickle",
                                      "not_a_state_dict"])
 def test_unreadable_files_are_one_line_errors(tmp_path, official_full, content, capsys):
     path = tmp_path / "bad.pth"
@@ -145,6 +145,8 @@ def test_unreadable_files_are_one_line_errors(tmp_path, official_full, content, 
     elif content == "empty":
         path.write_bytes(b"")
     elif content == "pickle_object":
+        torch.save({"x": _Evil()}, path)  # a checkpoint that would run code when unpickled
+    elif content == "raw_pickle":
         path.write_bytes(pickle.dumps({"x": _Evil()}))
     else:
         torch.save({"weights": [1, 2, 3]}, path)
@@ -153,7 +155,7 @@ def test_unreadable_files_are_one_line_errors(tmp_path, official_full, content, 
     assert "\n" not in str(e.value) and str(path) in str(e.value)
     assert "this must never run" not in capsys.readouterr().out
     if content == "pickle_object":
-        assert "holds Python objects (builtins.print)" in str(e.value)
+        assert "holds Python objects (print), not only tensors: refused" in str(e.value)
 
 
 def test_missing_file(tmp_path):
