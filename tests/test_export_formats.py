@@ -74,10 +74,10 @@ def test_pte_is_one_delegate_and_matches_eager(small_export):
 
 def test_pte_independently(small_export):
     """Rebuild the exported model and run the .pte on a new input, outside the pipeline."""
-    from coordatt.export.pipeline import _build_model
+    from coordatt.export.pipeline import build_export_model
 
     config, results = small_export
-    model, _ = _build_model(config, verbose=False)
+    model, _ = build_export_model(config, verbose=False)
     x = torch.randn(1, 3, 96, 96, generator=torch.Generator().manual_seed(7))
     (out,) = run_pte(results["pte"].target.path, [x])
     with torch.no_grad():

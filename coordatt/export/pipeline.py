@@ -23,9 +23,9 @@ from ..errors import ExportError, require
 from ..preprocess import list_images, load_image, preprocess_config, sample_images
 from ..registry import check_model_args, create_model
 from . import sidecar as sidecars
-from .progress import step
 
-__all__ = ["ExportConfig", "ExportResult", "Target", "plan", "export", "FORMATS", "QUANTIZE"]
+__all__ = ["ExportConfig", "ExportResult", "Target", "plan", "export", "build_export_model",
+           "FORMATS", "QUANTIZE"]
 
 FORMATS = ("pte", "onnx", "coreml", "all")
 QUANTIZE = ("none", "int8")
@@ -142,7 +142,10 @@ def check_output_dir(folder: Path) -> None:
         raise ExportError(f"cannot write to output folder {folder}: {e.strerror or e}") from None
 
 
-def _build_model(config: ExportConfig, verbose: bool) -> tuple[torch.nn.Module, dict]:
+def build_export_model(config: ExportConfig, verbose: bool = False
+                       ) -> tuple[torch.nn.Module, dict]:
+    """The eval-mode model an export of ``config`` holds, and its sidecar ``weights`` entry: the
+    checkpoint, or the seeded random-init stand-in (bn_stats.numeric_standin)."""
     with torch.random.fork_rng():  # the random init is seeded: the same export, the same bytes
         torch.manual_seed(0)
         model = create_model(config.model, width_mult=config.width_mult, weights=config.weights)
@@ -187,7 +190,7 @@ def export(config: ExportConfig, formats: list[str], *, verbose: bool = False,
     for target in targets:
         sidecars.check_overwrite(target.path, identity, config.overwrite)
 
-    model, weights = _build_model(config, verbose)  # fast; bad weights fail here, before output
+    model, weights = build_export_model(config, verbose)  # fast: bad weights fail before output
     inputs = _verification_inputs(config) if config.verify else []
     with torch.no_grad():
         reference = [model(x) for x in inputs]

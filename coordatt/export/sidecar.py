@@ -81,7 +81,8 @@ def identity_of(config) -> dict:
         "input_size": list(config.input_size),
         "weights_sha256": weights_sha,
         "quantize": config.quantize,
-        "calibration_dir": str(config.calibration_dir) if config.calibration_dir else None,
+        "calibration_dir": (str(Path(config.calibration_dir).resolve())
+                            if config.calibration_dir else None),
     }
 
 

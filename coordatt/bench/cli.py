@@ -1,0 +1,123 @@
+"""``coordatt-bench``: latency of the same model on every runtime, measured one way, shown as a
+table, results.json, results.csv and a chart. A thin layer over coordatt.bench.harness."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..checkpoints import CheckpointError
+from ..errors import CoordattError
+from ..export.cli import parse_input_size
+from ..registry import WIDTH_MULTS, list_models
+from . import report
+from .harness import BenchConfig, run_benchmark
+from .profile import render_profile
+from .runners import DEFAULT_RUNTIMES, RUNTIMES
+
+__all__ = ["main"]
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in text.split(",") if n.strip())
+
+
+def _ints(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(n) for n in _names(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bad thread list {text!r}; use e.g. 1,2") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="coordatt-bench", description=__doc__,
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--models", type=_names, default=("mobilenetv2_ca",),
+                   help=f"comma-separated, from {', '.join(list_models())}")
+    p.add_argument("--runtimes", type=_names, default=DEFAULT_RUNTIMES,
+                   help=f"comma-separated, from {', '.join(RUNTIMES)}")
+    p.add_argument("--threads", type=_ints, default=(1,), help="comma-separated, e.g. 1,2")
+    p.add_argument("--warmup", type=int, default=10)
+    p.add_argument("--iters", type=int, default=50, help="timed runs per runtime")
+    p.add_argument("--block-size", type=int, default=10,
+                   help="timed runs per round-robin block")
+    p.add_argument("--width-mult", type=float, default=1.0,
+                   help=f"one of {', '.join(map(str, WIDTH_MULTS))}")
+    p.add_argument("--input-size", type=parse_input_size, default=(224, 224), help="N or HxW")
+    p.add_argument("--weights", type=Path, help="checkpoint for the (single) model")
+    p.add_argument("--artifacts", type=Path, default=Path("artifacts"),
+                   help="where artifacts are found, or exported when missing")
+    p.add_argument("--output-dir", type=Path,
+                   help="where results go (default: bench_results; with --from: its folder)")
+    p.add_argument("--profile", action="store_true", help="print a per-operator breakdown")
+    p.add_argument("--from", dest="from_json", type=Path, metavar="RESULTS_JSON",
+                   help="re-render table and chart from a results.json, without measuring")
+    p.add_argument("-v", "--verbose", action="store_true", help="show third-party output")
+    return p
+
+
+class _Progress:
+    """A one-line progress bar on a terminal; milestones only otherwise."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.last = None
+
+    def __call__(self, label: str, done: int, total: int) -> None:
+        if self.tty:
+            filled = int(30 * done / max(total, 1))
+            sys.stderr.write(f"\r  {label:<44} [{'#' * filled}{'.' * (30 - filled)}] "
+                             f"{done}/{total}\x1b[K")
+            sys.stderr.flush()
+        elif label != self.last:
+            print(f"  {label}", file=sys.stderr)
+        self.last = label
+
+    def end(self) -> None:
+        if self.tty:
+            sys.stderr.write("\r\x1b[K")
+
+
+def _render(doc: dict, out_dir: Path | None) -> None:
+    print(report.render_table(doc))
+    if out_dir is not None:
+        written = report.write_results(doc, out_dir)
+        print(f"\nwritten: {', '.join(str(p) for p in written.values())}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.from_json is not None:
+            doc = report.load_results(args.from_json)
+            _render(doc, args.output_dir or args.from_json.parent)
+            return 0
+        config = BenchConfig(
+            models=args.models, runtimes=args.runtimes, threads=args.threads,
+            warmup=args.warmup, iters=args.iters, block_size=args.block_size,
+            width_mult=args.width_mult, input_size=args.input_size, weights=args.weights,
+            artifacts_dir=args.artifacts, profile=args.profile, verbose=args.verbose)
+        progress = _Progress()
+        rows, profiles = run_benchmark(
+            config, progress=progress,
+            notice=lambda text: print(f"warning: {text}", file=sys.stderr))
+        progress.end()
+    except (ValueError, CheckpointError, CoordattError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    doc = report.make_results(
+        report.machine_info(),
+        {"warmup": config.warmup, "iters": config.iters, "block_size": config.block_size,
+         "isolation": "one process per runtime and thread count",
+         "input": "chelsea.jpg, preprocessed as the sidecar says"}, rows)
+    _render(doc, args.output_dir or Path("bench_results"))
+    for label, rows_ in profiles.items():
+        print()
+        print(render_profile(label, rows_))
+    interrupted = any((r["error"] or "").startswith("interrupted") for r in rows)
+    return 130 if interrupted else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

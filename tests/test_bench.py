@@ -1,0 +1,161 @@
+"""coordatt-bench on the host: a quick run over every runtime, the results schema, statistics
+from the raw samples, the corrupt-artifact and mismatched-sidecar paths, --from, Ctrl-C."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from coordatt.bench import report
+from coordatt.bench.cli import main
+from coordatt.bench.harness import BenchConfig, run_benchmark
+from coordatt.bench.runners import RUNTIMES, unavailable_reason
+from coordatt.export.sidecar import sidecar_path
+
+ALL = tuple(RUNTIMES)  # portable too: the tiny network keeps it fast
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """The 3-block CA network registered as 'tiny_ca' for this module, and its artifacts."""
+    from coordatt import registry
+    from coordatt.mobilenetv2 import MobileNetV2
+
+    settings = ((1, 16, 1, 1), (6, 24, 2, 2))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(registry._MODELS, "tiny_ca",
+                   lambda **kw: MobileNetV2(coord_att=True, settings=settings, **kw))
+        yield tmp_path_factory.mktemp("bench_artifacts")
+
+
+def _config(artifacts, **kw):
+    base = dict(models=("tiny_ca",), runtimes=ALL, threads=(1,), warmup=1, iters=6,
+                block_size=2, input_size=(64, 64), artifacts_dir=artifacts)
+    return BenchConfig(**{**base, **kw})
+
+
+@pytest.fixture(scope="module")
+def quick_run(tiny):
+    blocks = []
+    rows, _ = run_benchmark(_config(tiny), progress=lambda label, done, total:
+                            blocks.append(label))
+    return rows, blocks
+
+
+def test_every_runtime_measured(quick_run):
+    rows, _ = quick_run
+    assert [r["runtime"] for r in rows] == list(ALL)
+    for r in rows:
+        if unavailable_reason(r["runtime"]):
+            assert r["error"].startswith("skipped: Core ML runs on macOS")
+            assert r["samples_ms"] == [] and r["median_ms"] is None
+            continue
+        assert r["error"] is None, r
+        assert len(r["samples_ms"]) == r["iters"] == 6
+        assert all(s > 0 for s in r["samples_ms"])
+        assert r["load_ms"] > 0 and r["peak_rss_mb"] > 50
+        assert r["device"] == "host" and r["threads"] == 1 and r["input_size"] == [64, 64]
+        assert r["max_abs_diff"] is not None  # checked against eager before timing
+    by = {r["runtime"]: r for r in rows}
+    assert by["executorch-xnnpack-int8"]["precision"] == "int8"
+    assert by["executorch-xnnpack"]["artifact"] == "tiny_ca_100_xnnpack_fp32_64x64.pte"
+    assert by["executorch-portable"]["median_ms"] > by["executorch-xnnpack"]["median_ms"]
+
+
+def test_runtimes_are_interleaved(quick_run):
+    _, labels = quick_run
+    measuring = [lab for lab in labels if lab.startswith("measuring")]
+    assert len(measuring) == 3 * 5  # 3 blocks of 2 runs x 5 runtimes, round-robin
+
+
+def test_statistics_recomputed_from_samples(quick_run):
+    rows, _ = quick_run
+    for r in rows:
+        s = np.sort(np.asarray(r["samples_ms"]))
+        if not len(s):
+            continue
+        k = int(0.1 * len(s))
+        assert r["min_ms"] == pytest.approx(s[0])
+        assert r["median_ms"] == pytest.approx(np.median(s))
+        assert r["p90_ms"] == pytest.approx(np.percentile(s, 90))
+        assert r["mean_ms"] == pytest.approx(s.mean())
+        assert r["std_ms"] == pytest.approx(s.std(ddof=1))
+        assert r["trimmed_mean_ms"] == pytest.approx(s[k:len(s) - k].mean())
+
+
+def test_cli_writes_results_and_rerenders(tiny, tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["--models", "tiny_ca", "--runtimes", "eager,onnxruntime,executorch-xnnpack",
+                 "--iters", "3", "--warmup", "1", "--block-size", "3", "--input-size", "64",
+                 "--artifacts", str(tiny), "--output-dir", str(out), "--profile"])
+    text = capsys.readouterr().out
+    assert code == 0
+    doc = report.load_results(out / "results.json")  # validates the schema
+    assert doc["schema"] == "coordatt.bench/1"
+    assert {"cpu", "cores", "isa", "os", "versions"} <= set(doc["machine"])
+    assert {"onnxruntime", "executorch", "torch"} <= set(doc["machine"]["versions"])
+    assert [r["runtime"] for r in doc["results"]] == ["eager", "onnxruntime",
+                                                       "executorch-xnnpack"]
+    assert (out / "results.csv").read_text().count("\n") == 4
+    assert (out / "results.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "executorch-xnnpack" in text
+    # --profile: a per-operator table for each runtime
+    assert "tiny_ca / executorch-xnnpack / 1 thread(s)" in text and "Convolution" in text
+    assert "tiny_ca / onnxruntime / 1 thread(s)" in text and "Conv" in text
+    # --from re-renders without measuring
+    (out / "results.png").unlink()
+    assert main(["--from", str(out / "results.json")]) == 0
+    assert "executorch-xnnpack" in capsys.readouterr().out
+    assert (out / "results.png").exists()
+
+
+def test_corrupt_and_mismatched_artifacts(tiny, tmp_path):
+    """Each bad artifact is an error on its own row; the other runtimes are still measured."""
+    bad = tmp_path / "artifacts"
+    shutil.copytree(tiny, bad)
+    pte = bad / "tiny_ca_100_xnnpack_fp32_64x64.pte"
+    pte.write_bytes(pte.read_bytes()[: pte.stat().st_size // 2])  # truncated
+    onnx = bad / "tiny_ca_100_onnx_fp32_64x64.onnx"
+    doc = json.loads(sidecar_path(onnx).read_text())
+    doc["identity"]["width_mult"] = 0.5  # a sidecar that does not match the model
+    sidecar_path(onnx).write_text(json.dumps(doc))
+    portable = bad / "tiny_ca_100_portable_fp32_64x64.pte"
+    portable.write_bytes(b"\x00" * 64)  # garbage whose sidecar hash is made to match
+    from coordatt.export.sidecar import sha256_path
+
+    doc = json.loads(sidecar_path(portable).read_text())
+    doc["sha256"] = sha256_path(portable)[0]
+    sidecar_path(portable).write_text(json.dumps(doc))
+
+    rows, _ = run_benchmark(_config(bad, iters=2, block_size=2))
+    by = {r["runtime"]: r for r in rows}
+    assert "does not match its sidecar's sha256" in by["executorch-xnnpack"]["error"]
+    assert "sidecar does not match the model: width_mult" in by["onnxruntime"]["error"]
+    assert by["executorch-portable"]["error"]  # the runtime refuses the garbage program
+    assert by["executorch-portable"]["samples_ms"] == []
+    for ok in ("eager", "executorch-xnnpack-int8"):
+        assert by[ok]["error"] is None and len(by[ok]["samples_ms"]) == 2
+    assert pte.stat().st_size < 10_000_000  # nothing was re-exported over the user's files
+
+
+def test_interrupt_keeps_what_was_measured(tiny):
+    calls = []
+
+    def progress(label, done, total):
+        calls.append(label)
+        if label.startswith("measuring") and len([c for c in calls if "measuring" in c]) > 3:
+            raise KeyboardInterrupt
+
+    rows, _ = run_benchmark(_config(tiny, runtimes=("eager", "onnxruntime"), iters=6,
+                                    block_size=2), progress=progress)
+    assert any(r["samples_ms"] for r in rows)
+    assert all(r["error"].startswith("interrupted after") for r in rows)
+    assert all(len(r["samples_ms"]) < 6 for r in rows)
+
+
+def test_unknown_runtime(capsys):
+    assert main(["--runtimes", "eager,tflite"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("error: unknown runtime 'tflite'; choose from eager, onnxruntime, "
+                   "executorch-xnnpack, executorch-xnnpack-int8, executorch-portable, coreml\n")
