@@ -159,3 +159,63 @@ def test_unknown_runtime(capsys):
     err = capsys.readouterr().err
     assert err == ("error: unknown runtime 'tflite'; choose from eager, onnxruntime, "
                    "executorch-xnnpack, executorch-xnnpack-int8, executorch-portable, coreml\n")
+
+
+@pytest.fixture
+def fake_phone(tmp_path, monkeypatch):
+    """tests/fake_adb/adb first on PATH: a stand-in phone in a temporary folder."""
+    import os
+    import sys
+    from pathlib import Path
+
+    fake = Path(__file__).parent / "fake_adb"
+    path = os.pathsep.join([str(fake), str(Path(sys.executable).parent), os.environ["PATH"]])
+    monkeypatch.setenv("PATH", path)
+    monkeypatch.setenv("FAKE_ADB_ROOT", str(tmp_path / "phone"))
+    (tmp_path / "phone").mkdir()
+    monkeypatch.setenv("FAKE_ADB_MODE", "ok")
+    monkeypatch.delenv("ANDROID_HOME", raising=False)
+    return monkeypatch
+
+
+def test_device_android_rows(tiny, tmp_path, fake_phone, capsys):
+    out = tmp_path / "out"
+    code = main(["--device", "android", "--models", "tiny_ca", "--runtimes",
+                 "executorch-xnnpack,executorch-xnnpack-int8,onnxruntime", "--input-size", "64",
+                 "--artifacts", str(tiny), "--output-dir", str(out), "--iters", "5"])
+    assert code == 0, capsys.readouterr().err
+    doc = report.load_results(out / "results.json")
+    rows = doc["results"]
+    assert {r["runtime"] for r in rows} == {"executorch-xnnpack", "executorch-xnnpack-int8",
+                                            "onnxruntime"}
+    assert all(r["device"] != "host" and r["source"] == "android-app" for r in rows)
+    assert all(r["device_info"] and r["samples_ms"] for r in rows)
+    assert rows[0]["device"] in capsys.readouterr().out  # the device's own section
+
+
+@pytest.mark.parametrize(("mode", "message"), [("no-device", "connect"),
+                                                ("unauthorized", "USB debugging")])
+def test_device_android_errors(tiny, tmp_path, fake_phone, capsys, mode, message):
+    fake_phone.setenv("FAKE_ADB_MODE", mode)
+    code = main(["--device", "android", "--models", "tiny_ca", "--input-size", "64",
+                 "--artifacts", str(tiny), "--output-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: ") and message.lower() in err.lower()
+    assert not (tmp_path / "results.json").exists()
+
+
+def test_from_device_log(tmp_path, capsys):
+    from pathlib import Path
+
+    logs = Path(__file__).parent / "data" / "device_logs"
+    ort_log = str(logs / "onnxruntime_perf_test_new.txt")
+    assert main(["--from-device-log", ort_log]) == 2  # the log does not say which model
+    assert "pass --models NAME" in capsys.readouterr().err
+    code = main(["--from-device-log", ort_log, "--models", "mobilenetv2_ca",
+                 "--from-device-log", str(logs / "executor_runner_per_iteration.txt"),
+                 "--output-dir", str(tmp_path)])
+    assert code == 0, capsys.readouterr().err
+    doc = report.load_results(tmp_path / "results.json")
+    assert {r["source"] for r in doc["results"]} == {"onnxruntime_perf_test", "executor_runner"}
+    assert main(["--from-device-log", str(logs / "garbage.txt")]) == 2
+    assert "no known benchmark output" in capsys.readouterr().err

@@ -12,7 +12,8 @@ from ..errors import CoordattError
 from ..export.cli import parse_input_size
 from ..registry import WIDTH_MULTS, list_models
 from . import report
-from .harness import BenchConfig, run_benchmark
+from .android import AdbError
+from .harness import BenchConfig, run_benchmark, run_on_android
 from .profile import render_profile
 from .runners import DEFAULT_RUNTIMES, RUNTIMES
 
@@ -33,8 +34,10 @@ def _ints(text: str) -> tuple[int, ...]:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="coordatt-bench", description=__doc__,
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--models", type=_names, default=("mobilenetv2_ca",),
-                   help=f"comma-separated, from {', '.join(list_models())}")
+    p.add_argument("--models", type=_names,
+                   help=f"comma-separated, from {', '.join(list_models())} "
+                        f"(default: mobilenetv2_ca; with --from-device-log: the model a log "
+                        f"that does not name one measured)")
     p.add_argument("--runtimes", type=_names, default=DEFAULT_RUNTIMES,
                    help=f"comma-separated, from {', '.join(RUNTIMES)}")
     p.add_argument("--threads", type=_ints, default=(1,), help="comma-separated, e.g. 1,2")
@@ -53,6 +56,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", action="store_true", help="print a per-operator breakdown")
     p.add_argument("--from", dest="from_json", type=Path, metavar="RESULTS_JSON",
                    help="re-render table and chart from a results.json, without measuring")
+    p.add_argument("--device", default="host", choices=("host", "android"),
+                   help="measure here, or on a phone over adb with the demo app")
+    p.add_argument("--serial", help="adb serial of the phone (when several are connected)")
+    p.add_argument("--apk", type=Path, help="install this demo app APK first")
+    p.add_argument("--device-timeout", type=float, default=600.0,
+                   help="seconds to wait for the app's results")
+    p.add_argument("--from-device-log", type=Path, action="append", metavar="FILE",
+                   help="fold a device run into the results: executor_runner or "
+                        "onnxruntime_perf_test output, minibench or the app's "
+                        "benchmark_results.json (repeatable)")
     p.add_argument("-v", "--verbose", action="store_true", help="show third-party output")
     return p
 
@@ -86,24 +99,46 @@ def _render(doc: dict, out_dir: Path | None) -> None:
         print(f"\nwritten: {', '.join(str(p) for p in written.values())}")
 
 
+def _fold(args) -> int:
+    """--from and --from-device-log: re-render, adding device rows; nothing is measured."""
+    from .device_logs import load_device_log
+
+    if args.from_json is not None:
+        doc = report.load_results(args.from_json)
+    else:
+        doc = report.make_results(report.machine_info(), {}, [])
+    hint = args.models[0] if args.models and len(args.models) == 1 else None
+    for path in args.from_device_log or []:
+        rows = load_device_log(path, model=hint)
+        if any(r.get("model") is None for r in rows):
+            raise ValueError(f"{path} does not name the model it measured; pass --models NAME")
+        doc["results"] += rows
+    report.validate_results(doc)
+    default = args.from_json.parent if args.from_json is not None else Path("bench_results")
+    _render(doc, args.output_dir or default)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if args.from_json is not None:
-            doc = report.load_results(args.from_json)
-            _render(doc, args.output_dir or args.from_json.parent)
-            return 0
+        if args.from_json is not None or args.from_device_log:
+            return _fold(args)
         config = BenchConfig(
-            models=args.models, runtimes=args.runtimes, threads=args.threads,
+            models=args.models or ("mobilenetv2_ca",), runtimes=args.runtimes, threads=args.threads,
             warmup=args.warmup, iters=args.iters, block_size=args.block_size,
             width_mult=args.width_mult, input_size=args.input_size, weights=args.weights,
             artifacts_dir=args.artifacts, profile=args.profile, verbose=args.verbose)
-        progress = _Progress()
-        rows, profiles = run_benchmark(
-            config, progress=progress,
-            notice=lambda text: print(f"warning: {text}", file=sys.stderr))
-        progress.end()
-    except (ValueError, CheckpointError, CoordattError) as e:
+        if args.device == "android":
+            rows, profiles = run_on_android(config, serial=args.serial, apk=args.apk,
+                                            timeout_s=args.device_timeout), {}
+        else:
+            progress = _Progress()
+            rows, profiles = run_benchmark(
+                config, progress=progress,
+                notice=lambda text: print(f"warning: {text}", file=sys.stderr))
+            progress.end()
+    except (ValueError, CheckpointError, CoordattError, AdbError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     doc = report.make_results(

@@ -254,3 +254,30 @@ def run_benchmark(config: BenchConfig, *, progress: Callable[[str, int, int], No
         if interrupted:
             break
     return rows_out, profiles
+
+
+ANDROID_RUNTIMES = ("onnxruntime", "executorch-xnnpack", "executorch-xnnpack-int8")
+
+
+def run_on_android(config: BenchConfig, *, serial: str | None = None, apk: Path | None = None,
+                   timeout_s: float = 600.0, progress: bool = True) -> list[dict]:
+    """Export what is missing, push the artifacts and sidecars, run the demo app's benchmark
+    mode once per thread count, and return its rows (device = the phone's model).
+
+    Raises AdbError (from coordatt.bench.android) with a one-line message saying what to do.
+    """
+    from .android import run_on_device, select_device
+
+    validate(config)
+    select_device(serial)  # no adb / no device / unauthorized fail before any export
+    paths = []
+    for model in config.models:
+        for runtime in config.runtimes:
+            if runtime in ANDROID_RUNTIMES:
+                paths.append(artifact_for(config, model, runtime, progress=progress))
+    rows = []
+    for threads in config.threads:
+        rows += run_on_device(paths, serial=serial, apk=apk, iters=config.iters,
+                              warmup=config.warmup, threads=threads, timeout_s=timeout_s)
+        apk = None  # installed once
+    return rows

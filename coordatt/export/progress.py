@@ -37,6 +37,7 @@ def step(label: str, *, enabled: bool = True) -> Iterator[None]:
         ticker.start()
     else:
         out.write(f"  {label} ...")
+        out.flush()
     outcome = "failed"
     try:
         yield
