@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from coordatt.bench.stats import STAT_FIELDS, percentile, ratio
+from coordatt.bench.stats import STAT_FIELDS, ratio
 
 SCHEMA = "coordatt.bench/1"
 RUNTIME_ORDER = ("eager", "onnxruntime", "executorch-xnnpack", "executorch-xnnpack-int8",
@@ -353,104 +353,9 @@ def render_table(doc: Mapping[str, Any]) -> str:
 
 # --- chart ----------------------------------------------------------------------------------
 
-MODEL_COLORS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860")
-
-
-def _center_ms(row: Mapping[str, Any]) -> float | None:
-    return row["median_ms"] if row["median_ms"] is not None else row["mean_ms"]
-
-
-def _draw_spread(ax: Any, row: Mapping[str, Any], y: float, height: float, color: str) -> None:
-    """Bar to the median, box p25-p75, whiskers p10-p90 (min-p90 without samples)."""
-    samples, center = sorted(row["samples_ms"]), _center_ms(row)
-    # The faint bar makes runtimes comparable at a glance; the box and whiskers show spread.
-    ax.barh(y, center, height=height, color=color, alpha=0.25)
-    low, high = row["min_ms"], row["p90_ms"]
-    if samples:
-        low, p25, p75, high = (percentile(samples, q) for q in (10, 25, 75, 90))
-        ax.barh(y, p75 - p25, left=p25, height=height, color=color)
-    if low is not None and high is not None:
-        ax.hlines(y, low, high, color=color, linewidth=1.2)
-        ax.vlines([low, high], y - height / 4, y + height / 4, color=color, linewidth=1.2)
-    ax.vlines(center, y - height / 2, y + height / 2, color="black", linewidth=1.6)
-    text = f"{center:.0f}" if center >= 100 else f"{center:.3g}"
-    kind = "" if row["median_ms"] is not None else " (mean)"
-    ax.annotate(f"{text} ms{kind}", (max(center, high or center), y), xytext=(4, 0),
-                textcoords="offset points", va="center", fontsize=7)  # fmt: skip
-
 
 def render_chart(doc: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
-    """Draw latency per runtime and model, with the spread of the samples, as a PNG at `path`.
+    """Draw the latency chart (coordatt.bench.chart); matplotlib is imported only here."""
+    from .chart import render_chart as draw
 
-    One panel per (device, thread count); a log x axis when medians span more than 20x.
-    """
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as e:
-        raise ImportError('the chart needs matplotlib: pip install "coordatt[bench]"') from e
-    rows = doc["results"]
-    if not rows:
-        raise ValueError("no results to chart")
-    panels = sorted({(r["device"], r["threads"]) for r in rows},
-                    key=lambda p: (p[0] != "host", p[0], p[1] is None, p[1] or 0))  # fmt: skip
-    one_variant = len({_model_key(r)[1:] for r in rows}) == 1
-
-    def label(row: Mapping[str, Any]) -> str:
-        if one_variant:
-            return row["model"]
-        width = f"{row['width_mult']}x" if row["width_mult"] is not None else "width ?"
-        return f"{row['model']} {width} {_size_text(row) or 'input ?'}"
-
-    models = sorted({label(r) for r in rows})
-    colors = {m: MODEL_COLORS[i % len(MODEL_COLORS)] for i, m in enumerate(models)}
-    centers = [c for r in rows if r["error"] is None and (c := _center_ms(r)) is not None]
-    log_x = bool(centers) and max(centers) / min(centers) > 20
-    categories = {}
-    for panel in panels:
-        in_panel = [r for r in rows if (r["device"], r["threads"]) == panel]
-        ordered = [(r["runtime"], r["precision"]) for r in sorted(in_panel, key=_row_order)]
-        categories[panel] = list(dict.fromkeys(ordered))  # unique, in runtime order
-    heights = [0.38 * len(models) * len(categories[p]) + 0.8 for p in panels]
-    fig, axes = plt.subplots(len(panels), 1, figsize=(10, sum(heights) + 1.2), sharex=True,
-                             squeeze=False, gridspec_kw={"height_ratios": heights})  # fmt: skip
-    band = 0.8 / len(models)
-    for ax, (device, threads) in zip(axes[:, 0], panels, strict=True):
-        count = "? threads" if threads is None else f"{threads} thread{'s' * (threads != 1)}"
-        ax.set_title(f"{device}, {count}", fontsize=10, loc="left")
-        cats = categories[(device, threads)]
-        for row in (r for r in rows if (r["device"], r["threads"]) == (device, threads)):
-            y = cats.index((row["runtime"], row["precision"]))
-            y += (models.index(label(row)) - (len(models) - 1) / 2) * band
-            if row["error"] is None:
-                _draw_spread(ax, row, y, band * 0.8, colors[label(row)])
-            else:
-                ax.text(0.01, y, f"{label(row)}: failed", transform=ax.get_yaxis_transform(),
-                        va="center", fontsize=8, color="#b22222")  # fmt: skip
-        ax.set_yticks(range(len(cats)))
-        ax.set_yticklabels([rt if p in (None, "fp32") or p in rt else f"{rt} ({p})"
-                            for rt, p in cats])  # fmt: skip
-        ax.set_ylim(len(cats) - 0.5, -0.5)
-        ax.grid(axis="x", which="both", alpha=0.3)
-        if log_x:
-            ax.set_xscale("log")
-    bottom = axes[-1, 0]
-    bottom.set_xlabel("ms per inference (bar, black line: median; box: p25-p75; whiskers: p10-p90)")
-    if centers:
-        low, high = min(centers), max(centers)
-        bottom.set_xlim((low / 2, high * 3) if log_x else (0, high * 1.35))
-    handles = [plt.Rectangle((0, 0), 1, 1, color=colors[m]) for m in models]
-    fig.legend(handles, models, loc="upper right", fontsize=8, frameon=False)
-    # The machine block describes the host; phone-only results are named by their panels.
-    where = f"host: {doc['machine'].get('cpu', 'unknown CPU')}" if panels[0][0] == "host" else ""
-    fig.suptitle(f"coordatt-bench latency (lower is better)\n{where}", fontsize=11, x=0.02,
-                 ha="left")  # fmt: skip
-    fig.tight_layout(rect=(0, 0, 1, 0.98))
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=120)
-    plt.close(fig)
-    out = Path(path)
-    _atomic_write(out, buffer.getvalue())
-    return out
+    return draw(doc, path)
