@@ -100,20 +100,6 @@ def _onnx(target, tmp: Path, model, example, config, inputs, reference, verbose,
     return report, {"runtime": "onnxruntime", **_check_fp32(reference, outputs)}
 
 
-def _count_conv_calls(model: nn.Module, example: torch.Tensor) -> int:
-    """Convolutions one forward pass runs (CoordAtt's encoder runs twice in eval mode)."""
-    calls = []
-    hooks = [m.register_forward_hook(lambda *_: calls.append(1)) for m in model.modules()
-             if isinstance(m, nn.Conv2d)]
-    try:
-        with torch.no_grad():
-            model(example)
-    finally:
-        for h in hooks:
-            h.remove()
-    return len(calls)
-
-
 def _coreml(target, tmp: Path, model: nn.Module, example, config, inputs, reference, verbose,
             progress):
     from .. import __version__
@@ -134,7 +120,7 @@ def _coreml(target, tmp: Path, model: nn.Module, example, config, inputs, refere
         report = export_coreml(model, example, tmp, precision=target.precision,
                                metadata=metadata, descriptions=descriptions)
     # the structure every conversion must have, checked on any OS
-    n_convs = _count_conv_calls(model, example)
+    n_convs = sum(isinstance(m, nn.Conv2d) for m in model.modules())
     problems = []
     if report["inputs"] != {"image": [1, 3, h, w]}:
         problems.append(f"inputs {report['inputs']}")
