@@ -30,6 +30,18 @@ def test_equals_plain_formulation(shape):
     torch.testing.assert_close(out, plain_coordatt(block, x), atol=1e-5, rtol=1e-5)
 
 
+def test_training_mode_matches_the_official_block():
+    """In training, BN normalises over both directions together, as the official code does."""
+    ours = CoordAtt(32)
+    ref = OfficialCoordAtt(32, 32)
+    ref.load_state_dict({k.replace("conv_h", "conv2").replace("conv_w", "conv3"): v
+                         for k, v in ours.state_dict().items()})
+    x = torch.randn(4, 32, 10, 6)
+    torch.testing.assert_close(ours(x), ref(x), atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(ours.bn1.running_mean, ref.bn1.running_mean)
+    torch.testing.assert_close(ours.bn1.running_var, ref.bn1.running_var)
+
+
 def test_equals_official_block_with_same_weights():
     ours = randomize_bn(CoordAtt(144)).eval()
     ref = OfficialCoordAtt(144, 144).eval()

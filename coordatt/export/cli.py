@@ -118,6 +118,13 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             print("interrupted; no partial artifact was left", file=sys.stderr)
             return 130
+        except Exception as e:  # a toolchain failure: one line, the traceback behind -v
+            if args.verbose:
+                raise
+            first = (str(e).strip().splitlines() or [""])[0][:200]
+            print(f"error: export failed: {type(e).__name__}: {first} (run with -v for the "
+                  f"traceback); no partial artifact was left", file=sys.stderr)
+            return 1
     print()
     print(render_table(results))
     print(f"\nwritten to {config.output_dir}/ with a .json sidecar each")
