@@ -21,7 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["WorkerSpec", "Worker"]
+__all__ = ["WorkerSpec", "Worker", "BLOCK_PAUSE_S"]
+
+BLOCK_PAUSE_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ def _serve(conn, spec: WorkerSpec) -> None:
         try:
             if message[0] == "start":
                 with quiet(spec.verbose):  # runtimes print on load (cpuinfo lines)
+                    runner.prepare()
                     start = time.perf_counter_ns()
                     runner.load()
                     load_ms = (time.perf_counter_ns() - start) / 1e6
@@ -64,6 +67,9 @@ def _serve(conn, spec: WorkerSpec) -> None:
                     runner.run(x)
                 conn.send(("ready", load_ms, np.asarray(output)))
             elif message[0] == "block":
+                # let the previous runtime's worker threads go idle (ONNX Runtime's spin on
+                # after a run and took both cores from the next runtime's first runs)
+                time.sleep(BLOCK_PAUSE_S)
                 runner.run(x)  # one untimed run: caches are cold after the other runtimes
                 samples = []
                 for _ in range(message[1]):
