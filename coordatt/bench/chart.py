@@ -86,7 +86,8 @@ def render_chart(doc: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
             if row["error"] is None:
                 _draw_spread(ax, row, y, band * 0.8, colors[label(row)])
             else:
-                ax.text(0.01, y, f"{label(row)}: failed", transform=ax.get_yaxis_transform(),
+                status = "skipped" if row["error"].startswith("skipped") else "failed"
+                ax.text(0.01, y, f"{label(row)}: {status}", transform=ax.get_yaxis_transform(),
                         va="center", fontsize=8, color="#b22222")  # fmt: skip
         ax.set_yticks(range(len(cats)))
         ax.set_yticklabels([rt if p in (None, "fp32") or p in rt else f"{rt} ({p})"

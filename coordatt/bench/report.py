@@ -335,7 +335,9 @@ def render_table(doc: Mapping[str, Any]) -> str:
                 start = (f"  {row['runtime']:<24}  {_text(row['precision']):<9}"
                          f"  {_text(row['threads']):>7}")  # fmt: skip
                 if row["error"] is not None:
-                    lines.append(f"{start}  error: {_first_line(row['error'])}")
+                    error = _first_line(row["error"])
+                    shown = error if error.startswith("skipped") else f"error: {error}"
+                    lines.append(f"{start}  {shown}")
                     continue
                 baseline = eager.get((model_key, row["threads"]))
                 median = row["median_ms"]
