@@ -77,7 +77,7 @@ def test_pte_independently(small_export):
     from coordatt.export.pipeline import build_export_model
 
     config, results = small_export
-    model, _ = build_export_model(config, verbose=False)
+    model, _ = build_export_model(config)
     x = torch.randn(1, 3, 96, 96, generator=torch.Generator().manual_seed(7))
     (out,) = run_pte(results["pte"].target.path, [x])
     with torch.no_grad():

@@ -142,8 +142,7 @@ def check_output_dir(folder: Path) -> None:
         raise ExportError(f"cannot write to output folder {folder}: {e.strerror or e}") from None
 
 
-def build_export_model(config: ExportConfig, verbose: bool = False
-                       ) -> tuple[torch.nn.Module, dict]:
+def build_export_model(config: ExportConfig) -> tuple[torch.nn.Module, dict]:
     """The eval-mode model an export of ``config`` holds, and its sidecar ``weights`` entry: the
     checkpoint, or the seeded random-init stand-in (bn_stats.numeric_standin)."""
     with torch.random.fork_rng():  # the random init is seeded: the same export, the same bytes
@@ -190,7 +189,7 @@ def export(config: ExportConfig, formats: list[str], *, verbose: bool = False,
     for target in targets:
         sidecars.check_overwrite(target.path, identity, config.overwrite)
 
-    model, weights = build_export_model(config, verbose)  # fast: bad weights fail before output
+    model, weights = build_export_model(config)  # fast: bad weights fail before any output
     inputs = _verification_inputs(config) if config.verify else []
     with torch.no_grad():
         reference = [model(x) for x in inputs]
@@ -211,8 +210,9 @@ def export(config: ExportConfig, formats: list[str], *, verbose: bool = False,
             doc = sidecars.make_sidecar(target, config, identity, weights, tmp, report,
                                         verification, seconds)
             doc["artifact"] = target.path.name
-            sidecars.replace_path(tmp, target.path)
+            # sidecar first: an artifact is never left without the sidecar that names it ours
             sidecar_path = sidecars.write_json_atomic(sidecars.sidecar_path(target.path), doc)
+            sidecars.replace_path(tmp, target.path)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
