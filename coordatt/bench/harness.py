@@ -20,7 +20,7 @@ from ..export.pipeline import ExportConfig, export, plan
 from ..export.sidecar import identity_of, read_sidecar, sha256_path
 from ..preprocess import load_image, preprocess_config, sample_images
 from ..registry import check_model_args, list_models
-from .runners import RUNTIME_ARTIFACT, RUNTIMES, unavailable_reason
+from .runners import DEFAULT_RUNTIMES, RUNTIME_ARTIFACT, RUNTIMES, unavailable_reason
 from .stats import STAT_FIELDS, summarize
 from .worker import Worker, WorkerSpec
 
@@ -35,7 +35,7 @@ INT8_CHECK_MIN_COSINE = 0.95
 @dataclass(frozen=True)
 class BenchConfig:
     models: tuple[str, ...] = ("mobilenetv2_ca",)
-    runtimes: tuple[str, ...] = tuple(r for r in RUNTIMES if r != "executorch-portable")
+    runtimes: tuple[str, ...] = DEFAULT_RUNTIMES
     threads: tuple[int, ...] = (1,)
     warmup: int = 10
     iters: int = 50
@@ -60,7 +60,6 @@ class _Row:
     peak_rss_mb: float | None = None
     max_abs_diff: float | None = None
     error: str | None = None
-    profile: list[dict] | None = None
 
 
 def validate(config: BenchConfig) -> None:
