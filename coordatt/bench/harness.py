@@ -122,14 +122,16 @@ def artifact_for(config: BenchConfig, model: str, runtime: str, *, progress: boo
 
 def _check_output(runtime: str, output: np.ndarray, reference: np.ndarray
                   ) -> tuple[float, str | None]:
-    out = np.asarray(output, np.float64).reshape(-1)
-    ref = reference.astype(np.float64).reshape(-1)
-    if out.shape != ref.shape:
-        return math.nan, f"output shape {output.shape} differs from eager's {reference.shape}"
-    diff = float(np.abs(out - ref).max())
-    scale = float(np.abs(ref).max()) or 1.0
+    import torch
+
+    from ..export.verify import compare_logits
+
+    if np.size(output) != np.size(reference):
+        return math.nan, f"output shape {np.shape(output)} differs from eager's {reference.shape}"
+    m = compare_logits([torch.from_numpy(reference)], [torch.from_numpy(np.asarray(output))])
+    diff, scale = m["max_abs_diff"], m["logit_scale"] or 1.0
     if runtime.endswith("-int8"):
-        cosine = float(out @ ref / (np.linalg.norm(out) * np.linalg.norm(ref) or 1.0))
+        cosine = m["min_cosine"]
         if cosine < INT8_CHECK_MIN_COSINE:
             return diff, (f"output differs from eager: cosine {cosine:.3f} < "
                           f"{INT8_CHECK_MIN_COSINE}")

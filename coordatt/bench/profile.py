@@ -56,17 +56,10 @@ def _executorch(runner, x: np.ndarray, n: int) -> list[dict]:
 
 
 def _onnxruntime(runner, x: np.ndarray, n: int) -> list[dict]:
-    import onnxruntime as ort
+    from ..export.onnx import ort_session
 
     with tempfile.TemporaryDirectory() as tmp:
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = runner.threads
-        options.inter_op_num_threads = 1
-        options.enable_profiling = True
-        options.profile_file_prefix = str(Path(tmp) / "ort")
-        options.log_severity_level = 3
-        session = ort.InferenceSession(str(runner.path), options,
-                                       providers=["CPUExecutionProvider"])
+        session = ort_session(runner.path, runner.threads, str(Path(tmp) / "ort"))
         session.run(["logits"], {"image": x})
         for _ in range(n):
             session.run(["logits"], {"image": x})

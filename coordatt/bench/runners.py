@@ -87,16 +87,12 @@ class OrtRunner(Runner):
         self.path = path
 
     def prepare(self) -> None:
-        self.ort = require("onnxruntime", "onnx")
+        require("onnxruntime", "onnx")
 
     def load(self) -> None:
-        ort = self.ort
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = self.threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(str(self.path), options,
-                                            providers=["CPUExecutionProvider"])
+        from ..export.onnx import ort_session
+
+        self.session = ort_session(self.path, self.threads)
 
     def run(self, x: np.ndarray) -> np.ndarray:
         return self.session.run(["logits"], {"image": x})[0]

@@ -10,7 +10,7 @@ from torch import nn
 
 from ..errors import require
 
-__all__ = ["export_onnx", "run_onnx", "OPSET"]
+__all__ = ["export_onnx", "run_onnx", "ort_session", "OPSET"]
 
 OPSET = 18
 
@@ -37,13 +37,23 @@ def export_onnx(
     return proto.SerializeToString(deterministic=True), report
 
 
+def ort_session(path: str | os.PathLike, threads: int = 0, profile_prefix: str | None = None):
+    """An ONNX Runtime CPU session: ``threads`` intra-op threads (0: ORT's default), one
+    inter-op thread, ORT's own logging off; its profiler on when ``profile_prefix`` is given."""
+    ort = require("onnxruntime", "onnx")
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    if profile_prefix is not None:
+        options.enable_profiling = True
+        options.profile_file_prefix = profile_prefix
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
 def run_onnx(
     path: str | os.PathLike, inputs: list[torch.Tensor], threads: int = 0
 ) -> list[torch.Tensor]:
     """Run a ``.onnx`` in ONNX Runtime (CPU EP) on each input; returns the outputs."""
-    ort = require("onnxruntime", "onnx")
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.log_severity_level = 3
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    session = ort_session(path, threads)
     return [torch.from_numpy(session.run(["logits"], {"image": x.numpy()})[0]) for x in inputs]

@@ -90,14 +90,8 @@ public final class AppCheck {
     static List<Object> stats(List<?> cases) {
         List<Object> out = new ArrayList<>();
         for (Object c : cases) {
-            LatencyStats s = LatencyStats.of(doubles(c));
             Map<String, Object> m = new LinkedHashMap<>();
-            m.put("min_ms", s.minMs);
-            m.put("median_ms", s.medianMs);
-            m.put("p90_ms", s.p90Ms);
-            m.put("mean_ms", s.meanMs);
-            m.put("trimmed_mean_ms", s.trimmedMeanMs);
-            m.put("std_ms", s.stdMs);
+            LatencyStats.of(doubles(c)).putInto(m);
             out.add(m);
         }
         return out;

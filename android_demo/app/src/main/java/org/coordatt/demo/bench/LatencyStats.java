@@ -36,6 +36,16 @@ public final class LatencyStats {
         trimmedMeanMs = mean(sorted, k, n - k);
     }
 
+    /** Puts the six statistics under their results.json names (docs/formats.md), in order. */
+    public void putInto(java.util.Map<String, Object> row) {
+        row.put("min_ms", minMs);
+        row.put("median_ms", medianMs);
+        row.put("p90_ms", p90Ms);
+        row.put("mean_ms", meanMs);
+        row.put("trimmed_mean_ms", trimmedMeanMs);
+        row.put("std_ms", stdMs);
+    }
+
     /** @throws IllegalArgumentException for no samples or a non-finite sample */
     public static LatencyStats of(double[] samplesMs) {
         if (samplesMs.length == 0) {

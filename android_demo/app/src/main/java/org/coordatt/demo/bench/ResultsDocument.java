@@ -50,15 +50,9 @@ public final class ResultsDocument {
     public Map<String, Object> addMeasured(Artifact a, int threads, int warmup, int iters,
             BenchmarkLoop.Measurement m) {
         Map<String, Object> row = base(a, threads, warmup, iters);
-        LatencyStats s = LatencyStats.of(m.samplesMs);
         row.put("load_ms", m.loadMs);
         row.put("samples_ms", m.samplesMs);
-        row.put("min_ms", s.minMs);
-        row.put("median_ms", s.medianMs);
-        row.put("p90_ms", s.p90Ms);
-        row.put("mean_ms", s.meanMs);
-        row.put("trimmed_mean_ms", s.trimmedMeanMs);
-        row.put("std_ms", s.stdMs);
+        LatencyStats.of(m.samplesMs).putInto(row);
         row.put("peak_rss_mb", m.peakMemoryMb);
         rows.add(row);
         return row;
