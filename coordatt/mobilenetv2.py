@@ -1,20 +1,22 @@
-"""MobileNetV2 (Sandler et al., CVPR 2018) and MobileNetV2-CA (Hou et al., CVPR 2021).
+"""MobileNetV2 (Sandler et al., CVPR 2018) with an attention slot: MobileNetV2, MobileNetV2-CA
+(Hou et al., CVPR 2021), MobileNetV2 + SE and MobileNetV2 + CBAM (the CA paper's comparisons).
 
-One InvertedResidual serves both networks: attention is a slot filled with CoordAtt or left empty.
-The layout follows the official MobileNetV2-CA code (github.com/houqb/CoordAttention): CA sits after
-the depthwise conv's BN + ReLU6 and before the linear 1x1 projection, in every block that expands
-(t != 1), i.e. 16 of the 17 blocks.
+One InvertedResidual serves them all: attention is a slot filled by name (``attn="ca"``, "se",
+"cbam") or left empty (``nn.Identity``). The layout follows the official MobileNetV2-CA code
+(github.com/houqb/CoordAttention, and its README's figure "where to plug"): attention sits after
+the depthwise conv's BN + activation and before the linear 1x1 projection, in every block that
+expands (t != 1), i.e. 16 of the 17 blocks; SE and CBAM sit in the same place.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
+from collections.abc import Mapping, Sequence
 
 import torch
 from torch import nn
 
-from .layers import ConvBNAct, CoordAtt, make_divisible
+from .classifier import ImageClassifier
+from .layers import AttnFactory, ConvBNAct, attn_factory, get_act, make_divisible, select_blocks
 
 __all__ = [
     "IMAGENET_MEAN",
@@ -40,8 +42,6 @@ INVERTED_RESIDUAL_SETTINGS: tuple[tuple[int, int, int, int], ...] = (
 STEM_CHANNELS = 32
 HEAD_CHANNELS = 1280
 
-AttnFactory = Callable[[int], nn.Module]
-
 
 class InvertedResidual(nn.Module):
     """pw expand (skipped when t == 1) -> dw 3x3 -> attention slot -> pw linear, with a residual
@@ -54,14 +54,16 @@ class InvertedResidual(nn.Module):
         stride: int,
         expand_ratio: float,
         attn_layer: AttnFactory | None = None,
+        act_layer: type[nn.Module] = nn.ReLU6,
     ) -> None:
         super().__init__()
         if stride not in (1, 2):
             raise ValueError(f"stride must be 1 or 2, got {stride}")
         hidden = round(in_chs * expand_ratio)
         self.use_residual = stride == 1 and in_chs == out_chs
-        self.pw = ConvBNAct(in_chs, hidden, 1) if expand_ratio != 1 else nn.Identity()
-        self.dw = ConvBNAct(hidden, hidden, 3, stride, groups=hidden)
+        self.pw = ConvBNAct(in_chs, hidden, 1, act_layer=act_layer) if expand_ratio != 1 \
+            else nn.Identity()
+        self.dw = ConvBNAct(hidden, hidden, 3, stride, groups=hidden, act_layer=act_layer)
         self.attn = attn_layer(hidden) if attn_layer is not None else nn.Identity()
         self.pwl = ConvBNAct(hidden, out_chs, 1, act_layer=None)
 
@@ -70,81 +72,72 @@ class InvertedResidual(nn.Module):
         return x + y if self.use_residual else y
 
 
-class MobileNetV2(nn.Module):
-    """MobileNetV2, with Coordinate Attention in the expanding blocks when ``coord_att`` is set.
+class MobileNetV2(ImageClassifier):
+    """MobileNetV2 with an attention slot in its inverted residual blocks.
 
     Args:
         num_classes: size of the classifier.
         width_mult: channel multiplier; channels are rounded to multiples of 8.
-        coord_att: put CoordAtt in every block with t != 1 (MobileNetV2-CA).
-        reduction: CoordAtt's reduction ratio r.
+        attn: the attention block by name ("ca", "se", "cbam"; see ``layers.get_attn``) or None.
+        reduction: the attention's reduction ratio; None keeps the block's default (CA 32, SE and
+            CBAM 24).
+        attn_kwargs: further settings of the attention block (e.g. ``{"kernel_size": 3}`` for
+            CBAM).
+        attn_blocks: which blocks get attention: "default" (every block with t != 1, as the
+            official network), "all", or a list of block indices 0..16.
+        act: the network's activation, "relu6" (the paper) or "hswish" (which the CA authors
+            found better); used in the stem, the blocks and the head, not inside attention.
         dropout: dropout before the classifier (0.1 in the official MobileNetV2-CA).
+        settings: the (t, c, n, s) table.
+        coord_att: the older spelling of ``attn="ca"``.
     """
 
     def __init__(
         self,
         num_classes: int = 1000,
         width_mult: float = 1.0,
-        coord_att: bool = False,
-        reduction: int = 32,
+        attn: str | None = None,
+        reduction: int | None = None,
+        attn_kwargs: Mapping | None = None,
+        attn_blocks: str | Sequence[int] = "default",
+        act: str = "relu6",
         dropout: float = 0.1,
         settings: tuple[tuple[int, int, int, int], ...] = INVERTED_RESIDUAL_SETTINGS,
+        coord_att: bool = False,
     ) -> None:
         super().__init__()
-        if num_classes < 1:
-            raise ValueError(f"num_classes must be >= 1, got {num_classes}")
+        if coord_att:
+            if attn not in (None, "ca"):
+                raise ValueError(f"coord_att=True contradicts attn={attn!r}")
+            attn = "ca"
+        factory = attn_factory(attn, reduction, attn_kwargs)
+        act_layer = get_act(act)
+        expansions = [t for t, _, n, _ in settings for _ in range(n)]
+        # the official network has no attention in the first block (t == 1, no expansion)
+        with_attn = select_blocks(
+            attn_blocks, [i for i, t in enumerate(expansions) if t != 1], len(expansions)
+        ) if factory is not None else set()
+
         in_chs = make_divisible(STEM_CHANNELS * width_mult)
-        self.stem = ConvBNAct(3, in_chs, 3, stride=2)
-
-        def attn_for(t: int) -> AttnFactory | None:
-            # the official network has no CA in the first block (t == 1, no expansion)
-            if not coord_att or t == 1:
-                return None
-            return lambda chs: CoordAtt(chs, reduction)
-
+        self.stem = ConvBNAct(3, in_chs, 3, stride=2, act_layer=act_layer)
         blocks = []
         for t, c, n, s in settings:
             out_chs = make_divisible(c * width_mult)
             for i in range(n):
-                blocks.append(InvertedResidual(in_chs, out_chs, s if i == 0 else 1, t, attn_for(t)))
+                slot = factory if len(blocks) in with_attn else None
+                blocks.append(InvertedResidual(
+                    in_chs, out_chs, s if i == 0 else 1, t, slot, act_layer))
                 in_chs = out_chs
         self.blocks = nn.Sequential(*blocks)
 
         # the head stays at 1280 channels for width <= 1 (MobileNetV2 paper, official code)
-        self.num_features = (
+        num_features = (
             make_divisible(HEAD_CHANNELS * width_mult) if width_mult > 1.0 else HEAD_CHANNELS
         )
-        self.head = ConvBNAct(in_chs, self.num_features, 1)
-        self.dropout = nn.Dropout(dropout)
-        self.classifier = nn.Linear(self.num_features, num_classes)
+        self.head = ConvBNAct(in_chs, num_features, 1, act_layer=act_layer)
+        self._build_classifier(num_features, num_classes, dropout)
         self._init_weights()
 
-    def _init_weights(self) -> None:
-        """The official initialisation: He-normal over fan-out for convs, N(0, 0.01) for the
-        classifier, BN to identity, biases to zero."""
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                n = m.kernel_size[0] * m.kernel_size[1] * m.out_channels
-                nn.init.normal_(m.weight, 0.0, math.sqrt(2.0 / n))
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                nn.init.normal_(m.weight, 0.0, 0.01)
-                nn.init.zeros_(m.bias)
-
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """x: float32 [N, 3, H, W] -> feature map [N, num_features, H / 32, W / 32]."""
         return self.head(self.blocks(self.stem(x)))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Classify a batch of images.
-
-        x: float32 [N, 3, H, W], RGB, scaled to [0, 1] then normalised with the ImageNet
-        mean/std (IMAGENET_MEAN, IMAGENET_STD); H and W at least 32, 224x224 as trained.
-        Returns float32 logits [N, num_classes] (no softmax).
-        """
-        # mean over both axes with keepdim, not AdaptiveAvgPool2d(1): one op XNNPACK delegates
-        x = self.forward_features(x).mean((2, 3), keepdim=True)
-        return self.classifier(self.dropout(torch.flatten(x, 1)))

@@ -1,4 +1,8 @@
-"""Model names -> builders: ``create_model`` and ``list_models``, as in timm."""
+"""Model names -> builders: ``create_model`` and ``list_models``, as in timm.
+
+Every network is a family with an attention slot; a name fixes the family and the attention (the
+Coordinate Attention paper's Table 5 rows), keyword arguments tune the rest.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,39 @@ from collections.abc import Callable
 from torch import nn
 
 from .mobilenetv2 import MobileNetV2
+from .mobilenext import MobileNeXt
 
-__all__ = ["create_model", "list_models", "WIDTH_MULTS"]
+__all__ = ["create_model", "list_models", "model_kwargs", "WIDTH_MULTS"]
 
 # the width multipliers of the MobileNetV2 paper; 1.0 is the one with an official CA checkpoint
 WIDTH_MULTS = (0.35, 0.5, 0.75, 1.0, 1.3, 1.4)
 
+_FAMILIES = {"mobilenetv2": MobileNetV2, "mobilenext": MobileNeXt}
+_ATTN_SUFFIXES = {"": None, "_se": "se", "_cbam": "cbam", "_ca": "ca"}
+
+
+def _builder(family: type[nn.Module], attn: str | None) -> Callable[..., nn.Module]:
+    def build(**kw) -> nn.Module:
+        return family(attn=attn, **kw)
+
+    return build
+
+
 _MODELS: dict[str, Callable[..., nn.Module]] = {
-    "mobilenetv2_ca": lambda **kw: MobileNetV2(coord_att=True, **kw),
-    "mobilenetv2": lambda **kw: MobileNetV2(coord_att=False, **kw),
+    family_name + suffix: _builder(family, attn)
+    for family_name, family in _FAMILIES.items()
+    for suffix, attn in _ATTN_SUFFIXES.items()
 }
+# settings a caller may pass through create_model's **kwargs; the attention ones only to models
+# with attention
+_NET_KWARGS = ("act", "dropout")
+_ATTN_KWARGS = ("reduction", "attn_kwargs", "attn_blocks")
+
+
+def model_kwargs(name: str) -> tuple[str, ...]:
+    """The keyword arguments ``create_model(name, ...)`` accepts beyond the common ones."""
+    has_attn = not name.endswith(tuple(_FAMILIES))
+    return _NET_KWARGS + (_ATTN_KWARGS if has_attn else ())
 
 
 def list_models() -> list[str]:
@@ -42,26 +69,36 @@ def create_model(
     *,
     width_mult: float = 1.0,
     num_classes: int = 1000,
-    reduction: int = 32,
     weights: str | os.PathLike | None = None,
+    **kwargs,
 ) -> nn.Module:
     """Build a model by name, optionally loading a checkpoint.
 
     Args:
-        name: one of :func:`list_models` ("mobilenetv2_ca", "mobilenetv2").
+        name: one of :func:`list_models`: "mobilenetv2" or "mobilenext", plain or with "_se",
+            "_cbam" or "_ca" attention.
         width_mult: channel multiplier, one of ``WIDTH_MULTS``.
         num_classes: classifier size (1000 for ImageNet).
-        reduction: CoordAtt reduction ratio r (ignored by "mobilenetv2").
-        weights: path to a checkpoint: the official ``mbv2_ca.pth`` layout, this package's own
-            state_dict, or either as ``.safetensors``. None keeps the official random init.
+        weights: path to a checkpoint: the official ``mbv2_ca.pth`` layout (MobileNetV2 family),
+            this package's own state_dict, or either as ``.safetensors``. None keeps the official
+            random init.
+        **kwargs: the network's settings (see :func:`model_kwargs`): ``act`` ("relu6" or
+            "hswish"), ``dropout``; with attention also ``reduction`` (CA 32, SE and CBAM 24 by
+            default), ``attn_kwargs`` and ``attn_blocks`` ("default", "all" or block indices).
 
     Returns the model in eval mode when weights are loaded, in train mode otherwise (as timm).
+    Every model has ``num_features``, ``forward_features``, ``get_classifier`` and
+    ``reset_classifier``.
     """
     check_model_args(name, width_mult)
-    kwargs = {"width_mult": float(width_mult), "num_classes": num_classes}
-    if name == "mobilenetv2_ca":
-        kwargs["reduction"] = reduction
-    model = _MODELS[name](**kwargs)
+    valid = model_kwargs(name)
+    unknown = sorted(set(kwargs) - set(valid))
+    if unknown:
+        raise ValueError(
+            f"unknown argument {unknown[0]!r} for {name}; valid: width_mult, num_classes, "
+            f"weights, {', '.join(valid)}"
+        )
+    model = _MODELS[name](width_mult=float(width_mult), num_classes=num_classes, **kwargs)
     if weights is not None:
         from .checkpoints import load_checkpoint
 
