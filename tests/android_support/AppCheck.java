@@ -2,8 +2,11 @@
 // classes on the JVM and prints JSON for Python to compare. Usage: java AppCheck <command> < input.json
 import java.io.ByteArrayOutputStream;
 import java.io.File;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -18,6 +21,8 @@ import org.coordatt.demo.artifact.Sidecar;
 import org.coordatt.demo.bench.BenchmarkLoop;
 import org.coordatt.demo.bench.LatencyStats;
 import org.coordatt.demo.bench.ResultsDocument;
+import org.coordatt.demo.classify.Classifier;
+import org.coordatt.demo.classify.ReportText;
 import org.coordatt.demo.runtime.ModelRunner;
 import org.coordatt.demo.runtime.Runners;
 
@@ -54,6 +59,35 @@ public final class AppCheck {
         @Override public void close() { closed = true; }
     }
 
+    /** A runner that answers every run with the logits given for its model file's name. */
+    static final class FixedLogitsRunner implements ModelRunner {
+        final String runtime;
+        final Map<?, ?> logitsByFile;
+        float[] logits;
+
+        FixedLogitsRunner(String runtime, Map<?, ?> logitsByFile) {
+            this.runtime = runtime;
+            this.logitsByFile = logitsByFile;
+        }
+
+        @Override public String runtime() { return runtime; }
+
+        @Override public void load(File model, int threads) throws IOException {
+            if (!logitsByFile.containsKey(model.getName())) {
+                throw new IOException("no logits scripted for " + model.getName());
+            }
+            double[] d = doubles(logitsByFile.get(model.getName()));
+            logits = new float[d.length];
+            for (int i = 0; i < d.length; i++) {
+                logits[i] = (float) d[i];
+            }
+        }
+
+        @Override public Output run(float[] input, long[] shape) { return new Output(logits.clone(), 1000); }
+
+        @Override public void close() {}
+    }
+
     public static void main(String[] args) throws Exception {
         Object in = Json.parse(readStdin());
         Object out;
@@ -62,10 +96,13 @@ public final class AppCheck {
             case "sidecar": out = sidecar((Map<?, ?>) in); break;
             case "preprocess": out = preprocess((Map<?, ?>) in); break;
             case "topk": out = topk((Map<?, ?>) in); break;
+            case "classify": out = classify((Map<?, ?>) in); break;
             case "bench": out = bench((Map<?, ?>) in); break;
             default: throw new IllegalArgumentException("unknown command " + args[0]);
         }
-        System.out.println(out instanceof String ? out : Json.write(out));
+        // UTF-8 whatever the locale: class names may be any UTF-8 text.
+        PrintStream stdout = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
+        stdout.println(out instanceof String ? out : Json.write(out));
     }
 
     static String readStdin() throws IOException {
@@ -114,6 +151,18 @@ public final class AppCheck {
                 m.put("mean", p.mean);
                 m.put("std", p.std);
                 m.put("pretrained", a.sidecar.pretrained);
+                m.put("schema", a.sidecar.schema);
+                m.put("model", a.sidecar.model);
+                m.put("name", a.sidecar.name);
+                m.put("display_model", a.sidecar.displayModel());
+                m.put("width_mult", a.sidecar.widthMult);
+                m.put("num_classes", a.sidecar.numClasses);
+                m.put("labels_source", a.sidecar.labelsSource);
+                List<String> names = new ArrayList<>();
+                for (int i = 0; i < a.sidecar.labels.size(); i++) {
+                    names.add(a.sidecar.labels.name(i));
+                }
+                m.put("labels", names);
                 m.put("runner", Runners.create(a.runtime).getClass().getSimpleName());
             }
             out.add(m);
@@ -155,6 +204,32 @@ public final class AppCheck {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("top", Labels.topK(logits, ((Number) in.get("k")).intValue()));
         out.put("softmax", Labels.softmax(logits));
+        return out;
+    }
+
+    /**
+     * {"dir", "k", "logits": {artifact name: [...]}}: the main screen's classifier and top-k text
+     * for every artifact in dir, with runners that answer the given logits.
+     */
+    static Map<String, Object> classify(Map<?, ?> in) {
+        Map<?, ?> logits = (Map<?, ?>) in.get("logits");
+        List<Artifact> artifacts = ArtifactFinder.find(new File((String) in.get("dir")));
+        List<Classifier.Result> results;
+        try (Classifier classifier = new Classifier(1, 1, 2, runtime -> new FixedLogitsRunner(runtime, logits))) {
+            results = classifier.classifyAll(artifacts,
+                    p -> new float[3 * p.cropH * p.cropW], ((Number) in.get("k")).intValue());
+        }
+        List<Object> rows = new ArrayList<>();
+        for (Classifier.Result r : results) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("artifact", r.artifact.name());
+            m.put("error", r.error);
+            m.put("top", r.topIndices);
+            rows.add(m);
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("results", rows);
+        out.put("text", ReportText.topK(results));
         return out;
     }
 

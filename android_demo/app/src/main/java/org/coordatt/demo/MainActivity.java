@@ -17,13 +17,11 @@ import android.widget.LinearLayout;
 import android.widget.ScrollView;
 import android.widget.TextView;
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.coordatt.demo.artifact.Artifact;
-import org.coordatt.demo.artifact.Labels;
 import org.coordatt.demo.classify.Classifier;
 import org.coordatt.demo.classify.ReportText;
 
@@ -37,7 +35,6 @@ import org.coordatt.demo.classify.ReportText;
 public final class MainActivity extends Activity {
 
     static final String SAMPLE_ASSET = "chelsea.jpg";
-    static final String LABELS_ASSET = "imagenet_labels.txt";
     private static final int REQUEST_GALLERY = 1;
     private static final int REQUEST_CAMERA = 2;
     private static final int TOP_K = 5;
@@ -48,7 +45,6 @@ public final class MainActivity extends Activity {
     // Touched only on the inference thread.
     private Classifier classifier;
     private List<Artifact> artifacts = new ArrayList<>();
-    private Labels labels;
 
     private TextView status;
     private TextView warning;
@@ -65,14 +61,8 @@ public final class MainActivity extends Activity {
         setStatus("Looking for models in assets/models and " + ModelLibrary.PUSH_DIR + " ...");
         inference.execute(() -> {
             classifier = new Classifier(threads, WARMUP, RUNS);
-            String problem = null;
-            try (InputStream in = getAssets().open(LABELS_ASSET)) {
-                labels = Labels.read(in);
-            } catch (IOException e) {
-                problem = "cannot read assets/" + LABELS_ASSET + ": " + e.getMessage();
-            }
             artifacts = ModelLibrary.findAll(this);
-            String found = problem != null ? problem : describeFound(artifacts);
+            String found = describeFound(artifacts);
             String note = ReportText.weightsWarning(artifacts);
             runOnUiThread(() -> {
                 if (isDestroyed()) {
@@ -187,7 +177,8 @@ public final class MainActivity extends Activity {
             List<Classifier.Result> results = classifier.classifyAll(artifacts,
                     preprocess -> BitmapInput.toInput(current, preprocess), TOP_K);
             String table = ReportText.latencyTable(results, RUNS);
-            String top = labels == null ? "(no labels)" : ReportText.topK(results, labels);
+            // Each model's own class names, from its sidecar.
+            String top = ReportText.topK(results);
             runOnUiThread(() -> {
                 setStatus(name);
                 latency.setText(table);

@@ -1,19 +1,18 @@
 package org.coordatt.demo.artifact;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 
 /**
- * Class names, one a line in class-index order (assets/imagenet_labels.txt: the 1000 ImageNet-1k
- * synsets with their WordNet lemmas, from timm's timm/data/_info), and top-k over logits.
+ * A model's class names in class-index order, as its sidecar carries them (schema
+ * coordatt.artifact/2: the 1000 ImageNet-1k names, or a fine-tuned model's own), and top-k over
+ * logits. Sidecars of schema /1 carry no names: their classes show as "class N".
  */
 public final class Labels {
+
+    private static final Labels UNNAMED = new Labels(Collections.emptyList());
 
     private final List<String> names;
 
@@ -21,20 +20,26 @@ public final class Labels {
         this.names = names;
     }
 
-    public static Labels read(InputStream in) throws IOException {
-        List<String> names = new ArrayList<>();
-        BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
-        for (String line = r.readLine(); line != null; line = r.readLine()) {
-            names.add(line.trim());
-        }
-        return new Labels(names);
+    /** The names, index i naming class i (copied). */
+    public static Labels of(List<String> names) {
+        return new Labels(Collections.unmodifiableList(new ArrayList<>(names)));
     }
 
+    /** No names (a coordatt.artifact/1 sidecar): every class shows as "class N". */
+    public static Labels unnamed() {
+        return UNNAMED;
+    }
+
+    /** How many names there are: the model's num_classes, or 0 when unnamed. */
     public int size() {
         return names.size();
     }
 
-    /** The name of class {@code index}, or "class N" past the end of the file. */
+    public boolean isNamed() {
+        return !names.isEmpty();
+    }
+
+    /** The name of class {@code index}, or "class N" when there is none. */
     public String name(int index) {
         return index >= 0 && index < names.size() ? names.get(index) : "class " + index;
     }

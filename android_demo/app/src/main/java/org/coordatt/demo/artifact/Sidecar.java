@@ -1,28 +1,40 @@
 package org.coordatt.demo.artifact;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /**
- * An artifact's JSON sidecar ({@code <artifact>.json}, schema {@code coordatt.artifact/1}, defined
- * in docs/formats.md): what the model is, which runtime runs it, and how to preprocess its input.
- * The app takes every preprocessing number from here and keeps none of its own.
+ * An artifact's JSON sidecar ({@code <artifact>.json}, schema {@code coordatt.artifact/2}, defined
+ * in docs/formats.md): what the model is, which runtime runs it, how to preprocess its input and
+ * what its classes are called. The app takes every preprocessing number and class name from here
+ * and keeps none of its own. Schema /1 sidecars (no class names) are still read.
  */
 public final class Sidecar {
 
-    public static final String SCHEMA = "coordatt.artifact/1";
+    public static final String SCHEMA = "coordatt.artifact/2";
+    /** The first schema: labels was the string "imagenet-1k", not the list of names. */
+    public static final String SCHEMA_V1 = "coordatt.artifact/1";
 
+    public final String schema;
     public final String artifact;
     public final String format;
+    /** A registry name ("mobilenetv2_ca") or a factory spec ("pkg.module:callable"). */
     public final String model;
-    public final double widthMult;
+    /** The artifact's name prefix ("mobilenetv2_ca", or a user's own like "flowers_ca"); null on /1. */
+    public final String name;
+    /** Null for a network that has no width multiplier (a user's own). */
+    public final Double widthMult;
     public final int numClasses;
     public final String backend;
     public final String precision;
     /** The input tensor's shape, e.g. {1, 3, 224, 224} (float32, NCHW, RGB: checked on parse). */
     public final long[] inputShape;
     public final Preprocess preprocess;
-    public final String labels;
+    /** numClasses names in class-index order; unnamed for a /1 sidecar. */
+    public final Labels labels;
+    /** Where the names come from: "imagenet-1k", "file" or "generic"; null if the sidecar omits it. */
+    public final String labelsSource;
     public final boolean pretrained;
     public final String weightsSource;
 
@@ -49,18 +61,35 @@ public final class Sidecar {
     }
 
     private Sidecar(Map<String, Object> root) {
-        String schema = string(root, "schema");
-        if (!SCHEMA.equals(schema)) {
-            throw new IllegalArgumentException("unknown sidecar schema '" + schema + "'; this app reads " + SCHEMA);
+        schema = string(root, "schema");
+        boolean v1 = SCHEMA_V1.equals(schema);
+        if (!v1 && !SCHEMA.equals(schema)) {
+            throw new IllegalArgumentException("unknown sidecar schema '" + schema + "'; this app reads "
+                    + SCHEMA + " and " + SCHEMA_V1);
         }
         artifact = string(root, "artifact");
         format = string(root, "format");
         model = string(root, "model");
-        widthMult = number(root, "width_mult");
-        numClasses = (int) number(root, "num_classes");
+        name = optionalString(root, "name");
+        widthMult = optionalNumber(root, "width_mult");
+        numClasses = positiveInt(root, "num_classes");
         backend = string(root, "backend");
         precision = string(root, "precision");
-        labels = root.get("labels") instanceof String ? (String) root.get("labels") : null;
+        if (v1) {
+            labels = Labels.unnamed();
+            labelsSource = root.get("labels") instanceof String ? (String) root.get("labels") : null;
+        } else {
+            labels = Labels.of(names(root, "labels", numClasses));
+            labelsSource = optionalString(root, "labels_source");
+        }
+        // /1 sidecars had output too, but it was optional: check it where present.
+        if (!v1 || root.get("output") != null) {
+            long[] shape = longs(object(root, "output"), "shape");
+            if (shape.length != 2 || shape[1] != numClasses) {
+                throw new IllegalArgumentException("output.shape " + Json.write(shape)
+                        + " is not [N, num_classes] with num_classes " + numClasses);
+            }
+        }
 
         Map<String, Object> input = object(root, "input");
         inputShape = longs(input, "shape");
@@ -117,6 +146,11 @@ public final class Sidecar {
         return new Sidecar(map);
     }
 
+    /** The model's name in results rows and on screen: {@code name} if the sidecar has it, else {@code model}. */
+    public String displayModel() {
+        return name != null ? name : model;
+    }
+
     /**
      * The results-row runtime for this artifact: pte+xnnpack+fp32 is executorch-xnnpack,
      * pte+xnnpack+int8 executorch-xnnpack-int8, pte+portable executorch-portable, onnx onnxruntime.
@@ -155,6 +189,45 @@ public final class Sidecar {
             throw new IllegalArgumentException("sidecar field '" + key + "' must be a string");
         }
         return (String) v;
+    }
+
+    private static String optionalString(Map<String, Object> m, String key) {
+        return m.get(key) == null ? null : string(m, key);
+    }
+
+    private static Double optionalNumber(Map<String, Object> m, String key) {
+        return m.get(key) == null ? null : number(m, key);
+    }
+
+    private static int positiveInt(Map<String, Object> m, String key) {
+        double v = number(m, key);
+        if (v != Math.rint(v) || v < 1 || v > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("sidecar field '" + key + "' must be a positive integer, got " + Json.write(v));
+        }
+        return (int) v;
+    }
+
+    /** A list of {@code expected} class names (schema /2's labels). */
+    private static List<String> names(Map<String, Object> m, String key, int expected) {
+        Object v = field(m, key);
+        if (!(v instanceof List)) {
+            throw new IllegalArgumentException("sidecar field '" + key + "' must be a list of class names (schema "
+                    + SCHEMA + "), got " + Json.write(v));
+        }
+        List<?> list = (List<?>) v;
+        List<String> out = new ArrayList<>(list.size());
+        for (int i = 0; i < list.size(); i++) {
+            if (!(list.get(i) instanceof String)) {
+                throw new IllegalArgumentException("sidecar field '" + key + "': class " + i + " is "
+                        + Json.write(list.get(i)) + ", not a name");
+            }
+            out.add((String) list.get(i));
+        }
+        if (out.size() != expected) {
+            throw new IllegalArgumentException("sidecar field '" + key + "' has " + out.size()
+                    + " class names but num_classes is " + expected + "; re-export with one name per class");
+        }
+        return out;
     }
 
     private static double number(Map<String, Object> m, String key) {

@@ -114,7 +114,9 @@ public final class ResultsDocument {
     private Map<String, Object> base(Artifact a, int threads, int warmup, int iters) {
         Sidecar sc = a.sidecar;
         Map<String, Object> row = new LinkedHashMap<>();
-        row.put("model", sc == null ? null : sc.model);
+        // The sidecar's name (e.g. a fine-tuned "flowers_ca") over its model, which may be a
+        // factory spec; width_mult is null for a network without one.
+        row.put("model", sc == null ? null : sc.displayModel());
         row.put("width_mult", sc == null ? null : sc.widthMult);
         row.put("input_size", sc == null ? null : new long[] {sc.inputShape[2], sc.inputShape[3]});
         row.put("runtime", a.runtime);

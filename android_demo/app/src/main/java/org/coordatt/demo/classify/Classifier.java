@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.coordatt.demo.artifact.Artifact;
 import org.coordatt.demo.artifact.Labels;
 import org.coordatt.demo.artifact.Sidecar;
@@ -46,16 +47,23 @@ public final class Classifier implements AutoCloseable {
     private final int threads;
     private final int warmup;
     private final int runs;
+    private final Function<String, ModelRunner> runners;
     private final Map<String, ModelRunner> loaded = new LinkedHashMap<>();
 
     /** @param runs timed runs per artifact (the median is shown), after {@code warmup} untimed ones */
     public Classifier(int threads, int warmup, int runs) {
+        this(threads, warmup, runs, Runners::create);
+    }
+
+    /** @param runners runtime name to a new, unloaded runner ({@link Runners#create} in the app) */
+    public Classifier(int threads, int warmup, int runs, Function<String, ModelRunner> runners) {
         if (runs < 1 || warmup < 0) {
             throw new IllegalArgumentException("need runs >= 1 and warmup >= 0");
         }
         this.threads = threads;
         this.warmup = warmup;
         this.runs = runs;
+        this.runners = runners;
     }
 
     public List<Result> classifyAll(List<Artifact> artifacts, InputSource image, int k) {
@@ -75,7 +83,7 @@ public final class Classifier implements AutoCloseable {
         try {
             ModelRunner runner = loaded.get(key);
             if (runner == null) {
-                runner = Runners.create(a.runtime);
+                runner = runners.apply(a.runtime);
                 long start = System.nanoTime();
                 try {
                     runner.load(a.file, threads);
@@ -96,6 +104,11 @@ public final class Classifier implements AutoCloseable {
             for (int i = 0; i < runs; i++) {
                 out = runner.run(input, shape);
                 samples[i] = out.inferenceNanos / 1e6;
+            }
+            if (out.logits.length != a.sidecar.numClasses) {
+                // Names would be shown against the wrong classes.
+                throw new IllegalStateException("the model returned " + out.logits.length
+                        + " logits; its sidecar says num_classes " + a.sidecar.numClasses);
             }
             int[] top = Labels.topK(out.logits, k);
             double[] probs = Labels.softmax(out.logits);

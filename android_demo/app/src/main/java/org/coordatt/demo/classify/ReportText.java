@@ -5,8 +5,12 @@ import java.util.List;
 import java.util.Locale;
 import org.coordatt.demo.artifact.Artifact;
 import org.coordatt.demo.artifact.Labels;
+import org.coordatt.demo.artifact.Sidecar;
 
-/** The text the main screen shows: a latency table across runtimes, then each model's top-k. */
+/**
+ * The text the main screen shows: a latency table across runtimes, then each model's top-k with
+ * the class names of that model's own sidecar.
+ */
 public final class ReportText {
 
     public static final String RANDOM_WEIGHTS_NOTE =
@@ -60,7 +64,16 @@ public final class ReportText {
         return sb.toString();
     }
 
-    public static String topK(List<Classifier.Result> results, Labels labels) {
+    public static final String NO_NAMES_NOTE =
+            "no class names in a " + Sidecar.SCHEMA_V1 + " sidecar: re-export with coordatt-export to show them";
+
+    /** "mobilenetv2_ca x1.0, 1000 classes" ("flowers_ca, 10 classes" for a network without a width). */
+    public static String describeModel(Sidecar sc) {
+        String width = sc.widthMult == null ? "" : " x" + sc.widthMult;
+        return sc.displayModel() + width + ", " + sc.numClasses + " classes";
+    }
+
+    public static String topK(List<Classifier.Result> results) {
         StringBuilder sb = new StringBuilder();
         for (Classifier.Result r : results) {
             sb.append(displayName(r.artifact.runtime)).append(" - ").append(r.artifact.name()).append('\n');
@@ -68,9 +81,14 @@ public final class ReportText {
                 sb.append("  cannot run: ").append(r.error).append("\n\n");
                 continue;
             }
+            Labels labels = r.artifact.sidecar.labels;
+            sb.append("  ").append(describeModel(r.artifact.sidecar)).append('\n');
             for (int i = 0; i < r.topIndices.length; i++) {
                 sb.append(String.format(Locale.ROOT, "  %5.1f%%  %s%n",
                         100 * r.topProbabilities[i], labels.name(r.topIndices[i])));
+            }
+            if (!labels.isNamed()) {
+                sb.append("  (").append(NO_NAMES_NOTE).append(")\n");
             }
             sb.append('\n');
         }
