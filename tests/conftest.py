@@ -1,5 +1,7 @@
 """Shared fixtures: small models for fast tests, the official-layout reference network."""
 
+import os
+
 import pytest
 import torch
 
@@ -30,3 +32,14 @@ def tiny_model(monkeypatch):
     monkeypatch.setitem(registry._MODELS, "tiny_ca",
                         lambda **kw: MobileNetV2(coord_att=True, settings=settings, **kw))
     return "tiny_ca"
+
+
+@pytest.fixture(scope="session")
+def trained_net(tmp_path_factory):
+    """MobileNetV2-CA 0.35x, 48x48, fine-tuned on a synthetic 10-class set (tests/trained.py):
+    a :class:`trained.TrainedNet` (checkpoint, labels, data dir, val accuracy >= 0.80), built
+    once per run and shared by the xdist workers."""
+    from trained import get_trained_net
+
+    base = tmp_path_factory.getbasetemp()  # under xdist: <run>/popen-gwN; the run's is its parent
+    return get_trained_net(base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base)

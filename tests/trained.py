@@ -1,0 +1,113 @@
+"""A trained MobileNetV2-CA for the tests, built once per test run and shared by xdist workers.
+
+Random networks are chaotic (see coordatt/bn_stats.py): int8 and accuracy checks on them mean
+little. This fine-tunes MobileNetV2-CA 0.35x at 48x48 from the official random init on the
+synthetic ten-class set of :mod:`coordatt.train.synthetic` (40 train + 20 val PNGs a class) with
+:func:`coordatt.train.train`, and asserts its validation accuracy (``MIN_VAL_ACC``).
+
+Measured on 2 cores (1 torch thread): ~30 s alone, ~60 s with the other xdist worker and other
+jobs busy; val accuracy 0.91-0.95. The first worker to ask builds it under a file lock in a cache
+folder beside the workers' temp folders; the others wait, then read ``trained.json``.
+
+Use it through the ``trained_net`` fixture (tests/conftest.py)::
+
+    def test_something(trained_net):
+        model = trained_net.load()                 # eval mode, best checkpoint
+        x = ...[1, 3, *trained_net.input_size]
+        trained_net.labels[model(x).argmax()]
+        trained_net.data_dir / "val" / "circle"    # the images it was validated on
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from torch import nn
+
+import coordatt
+
+__all__ = ["TrainedNet", "RECIPE", "MIN_VAL_ACC", "get_trained_net"]
+
+MIN_VAL_ACC = 0.80  # of 10 classes (chance 0.10); measured 0.91-0.95
+RECIPE = {  # coordatt.train.TrainConfig fields; a change rebuilds (the cache key hashes it)
+    "model": "mobilenetv2_ca", "width_mult": 0.35, "input_size": [48, 48], "epochs": 10,
+    "batch_size": 16, "lr": 4e-3, "warmup_epochs": 0.3, "crop_scale": [0.5, 1.0], "seed": 0,
+    "threads": 1,  # the other xdist worker has the other core
+}
+DATA = {"train_per_class": 40, "val_per_class": 20, "size": 56, "seed": 0}
+
+
+@dataclass(frozen=True)
+class TrainedNet:
+    """A fine-tuned network on disk: everything the export, eval and bench tests need."""
+
+    model_name: str  # registry name, for coordatt.create_model
+    width_mult: float
+    input_size: tuple[int, int]  # H, W it was trained and validated at
+    num_classes: int
+    checkpoint: Path  # .safetensors, a plain state_dict of the model with its 10-class classifier
+    labels_path: Path  # labels.txt: one class name a line, class-index order
+    labels: list[str]
+    data_dir: Path  # train/<class>/*.png and val/<class>/*.png
+    val_acc: float  # top-1 on data_dir/val, at input_size, coordatt.preprocess recipe
+    summary: Path  # the training run's JSON summary (history, settings)
+    build_seconds: float  # wall time of the build (by whichever worker built it)
+
+    @property
+    def val_dir(self) -> Path:
+        return self.data_dir / "val"
+
+    def load(self) -> nn.Module:
+        """A fresh copy of the trained model, in eval mode."""
+        return coordatt.create_model(self.model_name, width_mult=self.width_mult,
+                                     num_classes=self.num_classes, weights=self.checkpoint).eval()
+
+    def val_images(self, per_class: int = 1) -> list[Path]:
+        """The first ``per_class`` validation images of each class, in class order."""
+        return [p for c in self.labels
+                for p in sorted((self.val_dir / c).glob("*.png"))[:per_class]]
+
+
+def _build(folder: Path) -> dict:
+    from coordatt.train import TrainConfig, train, write_synthetic_dataset
+
+    start = time.perf_counter()
+    data = write_synthetic_dataset(folder / "data", **DATA)
+    config = TrainConfig(data=data, output_dir=folder / "run", overwrite=True,
+                         **{k: tuple(v) if isinstance(v, list) else v for k, v in RECIPE.items()})
+    result = train(config, progress=False)
+    return {"model_name": result.model_name, "width_mult": result.width_mult,
+            "input_size": list(result.input_size), "num_classes": result.num_classes,
+            "checkpoint": str(result.checkpoint), "labels_path": str(result.labels),
+            "labels": result.classes, "data_dir": str(data), "val_acc": result.best_val_acc,
+            "summary": str(result.summary), "build_seconds": time.perf_counter() - start}
+
+
+def get_trained_net(cache_root: Path) -> TrainedNet:
+    """The trained network under ``cache_root``, built there first if no one has yet."""
+    from filelock import FileLock
+
+    key = hashlib.sha256(json.dumps([RECIPE, DATA], sort_keys=True).encode()).hexdigest()[:10]
+    folder = Path(cache_root) / f"coordatt-trained-{key}"
+    folder.mkdir(parents=True, exist_ok=True)
+    record = folder / "trained.json"
+    with FileLock(str(folder / ".lock")):
+        if not record.exists():
+            info = _build(folder)
+            tmp = record.with_suffix(".tmp")
+            tmp.write_text(json.dumps(info, indent=2), encoding="utf-8")
+            os.replace(tmp, record)
+    info = json.loads(record.read_text(encoding="utf-8"))
+    net = TrainedNet(**{**info, "input_size": tuple(info["input_size"]),
+                        **{k: Path(info[k]) for k in ("checkpoint", "labels_path", "data_dir",
+                                                      "summary")}})
+    assert net.val_acc >= MIN_VAL_ACC, (
+        f"the test network reached val accuracy {net.val_acc:.1%} < {MIN_VAL_ACC:.0%}; "
+        f"see {net.summary}")
+    return net
+
