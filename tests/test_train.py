@@ -123,6 +123,15 @@ def test_checkpoint_and_labels_reload_with_the_same_logits(small_data, tmp_path)
     assert not list(result.checkpoint.parent.glob("*.tmp"))
 
 
+def test_freeze_backbone_trains_only_the_classifier(small_data, tmp_path):
+    result = _run(small_data, tmp_path / "out", freeze_backbone=True, optimizer="sgd")
+    start = build_for_finetuning("mobilenetv2_ca", num_classes=3, input_size=(32, 32),
+                                 width_mult=0.35).state_dict()  # same seed, same init
+    trained = result.model.state_dict()
+    changed = {k for k in start if not torch.equal(start[k], trained[k])}
+    assert changed == {"classifier.weight", "classifier.bias"}
+
+
 @pytest.mark.parametrize("found_at", ["scan", "load"])
 def test_unreadable_images_are_skipped_and_counted(found_at, small_data, tmp_path, monkeypatch):
     (small_data / "circle" / "garbage.png").write_bytes(b"not an image")
@@ -181,7 +190,23 @@ def test_cli_trains_and_refuses_to_overwrite(small_data, tmp_path, capsys):
     assert main(args) == 2
     assert "exists; pass --overwrite" in capsys.readouterr().err
     assert {p: p.stat().st_mtime_ns for p in out.iterdir()} == before
-    assert main(args + ["--overwrite", "--optimizer", "sgd", "--freeze-backbone"]) == 0
+    assert main(args + ["--overwrite", "--optimizer", "sgd", "--freeze-backbone",
+                        "--workers", "1"]) == 0
+
+
+def test_image_loaders_pickle_for_worker_processes(small_data):
+    """spawn/forkserver DataLoader workers (macOS, Python 3.14) unpickle the dataset."""
+    import pickle
+
+    from coordatt.train.data import EvalImageLoader, ImageFolderDataset, TrainImageLoader
+
+    samples = find_dataset(small_data).train[:2]
+    for load in (TrainImageLoader((32, 32)), EvalImageLoader((32, 32))):
+        copy = pickle.loads(pickle.dumps(ImageFolderDataset(samples, load)))
+        torch.manual_seed(1)
+        x = copy[0][0]
+        torch.manual_seed(1)
+        assert torch.equal(x, load(samples[0][0])) and x.shape == (3, 32, 32)
 
 
 FACTORIES = {

@@ -23,7 +23,7 @@ from ..mobilenetv2 import IMAGENET_MEAN, IMAGENET_STD
 from ..preprocess import IMAGE_SUFFIXES, load_image, preprocess_config
 
 __all__ = ["DatasetSplit", "ImageFolderDataset", "collate_skipping", "find_dataset",
-           "scan_class_folders", "split_samples", "train_loader_fn", "eval_loader_fn"]
+           "scan_class_folders", "split_samples", "TrainImageLoader", "EvalImageLoader"]
 
 Sample = tuple[Path, int]
 
@@ -162,31 +162,36 @@ def _crop_box(width: int, height: int, scale: tuple[float, float],
     return left, top, left + w, top + h
 
 
-def train_loader_fn(input_size: tuple[int, int], scale: tuple[float, float] = (0.08, 1.0),
-                    ratio: tuple[float, float] = (3 / 4, 4 / 3), hflip: bool = True
-                    ) -> Callable[[Path], torch.Tensor]:
-    """path -> augmented float32 [3, H, W]: random resized crop (bilinear), flip, ImageNet
-    normalisation."""
-    from PIL import Image
+class TrainImageLoader:
+    """path -> augmented float32 [3, H, W]: random resized crop (bilinear), horizontal flip,
+    ImageNet normalisation. A class, not a closure, so DataLoader workers can unpickle it
+    (spawn/forkserver start methods)."""
 
-    h, w = input_size
+    def __init__(self, input_size: tuple[int, int], scale: tuple[float, float] = (0.08, 1.0),
+                 ratio: tuple[float, float] = (3 / 4, 4 / 3), hflip: bool = True) -> None:
+        self.input_size, self.scale, self.ratio, self.hflip = input_size, scale, ratio, hflip
 
-    def load(path: Path) -> torch.Tensor:
+    def __call__(self, path: Path) -> torch.Tensor:
+        from PIL import Image
+
+        h, w = self.input_size
         with Image.open(path) as im:
             im = im.convert("RGB")
-            box = _crop_box(im.width, im.height, scale, ratio)
+            box = _crop_box(im.width, im.height, self.scale, self.ratio)
             im = im.resize((w, h), Image.BILINEAR, box=box)
-        if hflip and torch.rand(1) < 0.5:
+        if self.hflip and torch.rand(1) < 0.5:
             im = im.transpose(Image.FLIP_LEFT_RIGHT)
         return _normalise(np.asarray(im))
 
-    return load
 
-
-def eval_loader_fn(input_size: tuple[int, int]) -> Callable[[Path], torch.Tensor]:
+class EvalImageLoader:
     """path -> float32 [3, H, W] by coordatt.preprocess (resize, center crop, normalise)."""
-    config = preprocess_config(input_size)
-    return lambda path: load_image(path, config)[0]
+
+    def __init__(self, input_size: tuple[int, int]) -> None:
+        self.config = preprocess_config(input_size)
+
+    def __call__(self, path: Path) -> torch.Tensor:
+        return load_image(path, self.config)[0]
 
 
 class ImageFolderDataset(torch.utils.data.Dataset):

@@ -20,11 +20,11 @@ from torch import nn
 
 from ..preprocess import preprocess_config
 from .data import (
+    EvalImageLoader,
     ImageFolderDataset,
+    TrainImageLoader,
     collate_skipping,
-    eval_loader_fn,
     find_dataset,
-    train_loader_fn,
 )
 from .model import build_for_finetuning, classifier_of
 from .outputs import run_paths, save_state_dict, write_json, write_labels
@@ -214,8 +214,8 @@ def train(config: TrainConfig, *, progress: bool = True,
             generator=torch.Generator().manual_seed(config.seed) if shuffle else None,
             persistent_workers=config.workers > 0)
 
-    train_dl = loader(data.train, train_loader_fn(size, config.crop_scale), True)
-    val_dl = loader(data.val, eval_loader_fn(size), False)
+    train_dl = loader(data.train, TrainImageLoader(size, config.crop_scale), True)
+    val_dl = loader(data.val, EvalImageLoader(size), False)
     optimizer = _optimizer(model, config)
     steps = len(train_dl) * config.epochs
     scheduler = torch.optim.lr_scheduler.LambdaLR(
