@@ -188,12 +188,20 @@ def train(config: TrainConfig, *, progress: bool = True,
     anything is written. ``on_batch(epoch, step)`` is called before each training step (epochs
     from 1). Ctrl-C raises :class:`TrainingInterrupted` carrying the best result so far.
     """
-    from tqdm import tqdm
-
     config.check()
-    start = time.perf_counter()
+    threads = torch.get_num_threads()
     if config.threads:
         torch.set_num_threads(config.threads)
+    try:
+        return _train(config, progress, on_batch)
+    finally:  # the caller's process keeps its own setting (a test worker, a notebook)
+        torch.set_num_threads(threads)
+
+
+def _train(config: TrainConfig, progress: bool, on_batch) -> TrainResult:
+    from tqdm import tqdm
+
+    start = time.perf_counter()
     data = find_dataset(config.data, config.val_split, config.seed)
     size = tuple(config.input_size)
     width = config.width_mult if config.width_mult is not None or ":" in config.model else 1.0
