@@ -159,6 +159,11 @@ def load_checkpoint(model: nn.Module, path: str | os.PathLike) -> nn.Module:
     """Load a checkpoint into ``model`` in place, all or nothing; returns the model."""
     raw = read_state_dict(path)
     if any(k.startswith("features.") for k in raw):  # the official layout
+        if not all(hasattr(b, "pwl") for b in getattr(model, "blocks", [None])):
+            raise CheckpointError(
+                f"{path} is in the official MobileNetV2(-CA) layout; {type(model).__name__} "
+                f"cannot read it (use a mobilenetv2 model, or this package's own state_dict)"
+            )
         mapping = _key_map(model)
         state = {}
         for key, value in raw.items():

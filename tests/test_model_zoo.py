@@ -200,3 +200,15 @@ def test_lowers_to_one_xnnpack_delegate_int8(name):
     program = quantize_int8(model, x, [torch.randn(1, 3, 64, 64) for _ in range(2)])
     _, report = lower_to_pte(program, x)
     assert (report["delegates"], report["non_delegated_ops"]) == (1, 0), report
+
+
+def test_official_layout_checkpoint_is_for_mobilenetv2_only(tmp_path):
+    from coordatt.checkpoints import to_official_state_dict
+
+    path = tmp_path / "mbv2_ca.pth"
+    torch.save(to_official_state_dict(coordatt.create_model("mobilenetv2_ca")), path)
+    with pytest.raises(coordatt.CheckpointError, match="official MobileNetV2.*MobileNeXt cannot"):
+        coordatt.create_model("mobilenext_ca", weights=path)
+    own = tmp_path / "own.pth"
+    torch.save(coordatt.create_model("mobilenext_se", width_mult=0.5).state_dict(), own)
+    assert coordatt.create_model("mobilenext_se", width_mult=0.5, weights=own).training is False
