@@ -33,8 +33,10 @@ def quiet(verbose: bool = False) -> Iterator[None]:
     sys.stdout.flush()
     sys.stderr.flush()
     saved = os.dup(1), os.dup(2)
-    with tempfile.TemporaryFile() as sink, warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with tempfile.TemporaryFile() as sink, warnings.catch_warnings(), \
+            open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull), \
+            contextlib.redirect_stderr(devnull):  # Python-level prints too, when sys.std* are
+        warnings.simplefilter("ignore")          # not the fds (pytest's capture, a notebook)
         os.dup2(sink.fileno(), 1)
         os.dup2(sink.fileno(), 2)
         try:

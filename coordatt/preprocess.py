@@ -7,6 +7,7 @@ The Android app reads the same recipe from the sidecar; it is never copied into 
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -22,15 +23,24 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 _SAMPLES = Path(__file__).parent / "data" / "images"
 
 
-def preprocess_config(input_size: tuple[int, int]) -> dict:
-    """The sidecar's ``preprocess`` entry for an [H, W] input."""
+def preprocess_config(input_size: tuple[int, int], *, mean=IMAGENET_MEAN, std=IMAGENET_STD,
+                      crop_pct: float = CROP_PCT) -> dict:
+    """The sidecar's ``preprocess`` entry for an [H, W] input (ImageNet's mean/std and crop by
+    default; a model may declare its own). ValueError for values that cannot be a recipe."""
     h, w = input_size
+    mean, std = [float(v) for v in mean], [float(v) for v in std]
+    if len(mean) != 3 or len(std) != 3:
+        raise ValueError(f"mean and std need 3 values (R, G, B), got {mean} and {std}")
+    if not all(math.isfinite(v) for v in mean) or not all(math.isfinite(v) and v > 0 for v in std):
+        raise ValueError(f"mean must be finite and std positive, got {mean} and {std}")
+    if not (isinstance(crop_pct, (int, float)) and 0.1 <= crop_pct <= 1.0):
+        raise ValueError(f"crop_pct must be in 0.1..1.0, got {crop_pct!r}")
     return {
-        "resize": [round(h / CROP_PCT), round(w / CROP_PCT)],
+        "resize": [round(h / crop_pct), round(w / crop_pct)],
         "crop": [h, w],
         "scale": 1 / 255,
-        "mean": list(IMAGENET_MEAN),
-        "std": list(IMAGENET_STD),
+        "mean": mean,
+        "std": std,
     }
 
 

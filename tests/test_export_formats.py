@@ -50,7 +50,9 @@ def test_sidecars(small_export):
         assert doc["output"]["name"] == "logits" and doc["output"]["shape"] == [1, 1000]
         assert doc["preprocess"]["crop"] == [96, 96] and doc["preprocess"]["resize"] == [110, 110]
         assert doc["preprocess"]["mean"] == [0.485, 0.456, 0.406]
-        assert doc["labels"] == "imagenet-1k" and doc["weights"]["pretrained"] is False
+        assert doc["labels_source"] == "imagenet-1k" and len(doc["labels"]) == 1000
+        assert doc["labels"][281].startswith("tabby") and doc["weights"]["pretrained"] is False
+        assert doc["name"] == "mobilenetv2_ca" and doc["num_classes"] == 1000
         assert doc["versions"]["torch"].startswith("2.13.0")
         assert {"executorch", "onnx", "coremltools", "onnxruntime"} <= set(doc["versions"])
         assert doc["size_bytes"] == r.size_bytes > 100_000
@@ -118,7 +120,8 @@ def test_coreml_spec(small_export):
     assert info["op_counts"]["conv"] == 52 + 48
     assert info["op_counts"]["avg_pool"] == 32 and info["op_counts"]["sigmoid"] == 32
     assert info["metadata"]["model"] == "mobilenetv2_ca"
-    assert "Coordinate Attention" in info["short_description"]
+    assert info["short_description"].startswith("mobilenetv2_ca 0.5x image classifier, 1000 "
+                                                "classes (imagenet-1k labels)")
     expected = "passed" if can_predict() else "spec-only"
     assert r.verification["status"] == expected
     if not can_predict():

@@ -34,7 +34,7 @@ def test_overwrite_rules(tiny_model, tmp_path):
     path = first.target.path
     export(config, ["onnx"], progress=False)  # the same export again may replace its own file
     other = ExportConfig(model=tiny_model, input_size=(64, 64), output_dir=tmp_path,
-                         calibration_dir=None, width_mult=1.0, quantize="none")
+                         calibration_dir=None, width_mult=None, quantize="none")
     assert other == config
     # a file the user has, with the artifact's name, is never replaced without being asked
     path.write_bytes(b"the user's own file")

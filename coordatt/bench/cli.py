@@ -35,9 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="coordatt-bench", description=__doc__,
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--models", type=_names,
-                   help=f"comma-separated, from {', '.join(list_models())} "
-                        f"(default: mobilenetv2_ca; with --from-device-log: the model a log "
-                        f"that does not name one measured)")
+                   help=f"comma-separated, from {', '.join(list_models())}, or factories "
+                        f"package.module:callable (default: mobilenetv2_ca; with --artifacts "
+                        f"alone: every artifact that folder holds; with --from-device-log: the "
+                        f"model a log that does not name one measured)")
     p.add_argument("--runtimes", type=_names, default=DEFAULT_RUNTIMES,
                    help=f"comma-separated, from {', '.join(RUNTIMES)}")
     p.add_argument("--threads", type=_ints, default=(1,), help="comma-separated, e.g. 1,2")
@@ -45,12 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--iters", type=int, default=50, help="timed runs per runtime")
     p.add_argument("--block-size", type=int, default=10,
                    help="timed runs per round-robin block")
-    p.add_argument("--width-mult", type=float, default=1.0,
-                   help=f"one of {', '.join(map(str, WIDTH_MULTS))}")
+    p.add_argument("--width-mult", type=float,
+                   help=f"one of {', '.join(map(str, WIDTH_MULTS))} (default 1.0)")
     p.add_argument("--input-size", type=parse_input_size, default=(224, 224), help="N or HxW")
     p.add_argument("--weights", type=Path, help="checkpoint for the (single) model")
-    p.add_argument("--artifacts", type=Path, default=Path("artifacts"),
-                   help="where artifacts are found, or exported when missing")
+    p.add_argument("--artifacts", type=Path,
+                   help="where artifacts are found, or exported when missing (default: "
+                        "artifacts); given without --models: measure every artifact it holds, "
+                        "by its sidecar, of any model")
     p.add_argument("--output-dir", type=Path,
                    help="where results go (default: bench_results; with --from: its folder)")
     p.add_argument("--profile", action="store_true", help="print a per-operator breakdown")
@@ -124,11 +127,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.from_json is not None or args.from_device_log:
             return _fold(args)
+        discover = args.models is None and args.artifacts is not None
         config = BenchConfig(
-            models=args.models or ("mobilenetv2_ca",), runtimes=args.runtimes, threads=args.threads,
+            models=None if discover else (args.models or ("mobilenetv2_ca",)),
+            runtimes=args.runtimes, threads=args.threads,
             warmup=args.warmup, iters=args.iters, block_size=args.block_size,
             width_mult=args.width_mult, input_size=args.input_size, weights=args.weights,
-            artifacts_dir=args.artifacts, profile=args.profile, verbose=args.verbose)
+            artifacts_dir=args.artifacts or Path("artifacts"), profile=args.profile, verbose=args.verbose)
         if args.device == "android":
             rows, profiles = run_on_android(config, serial=args.serial, apk=args.apk,
                                             timeout_s=args.device_timeout), {}

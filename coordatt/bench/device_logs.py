@@ -256,7 +256,9 @@ def _parse_coordatt(data: dict[str, Any], hints: dict[str, Any]) -> list[dict[st
             runtime=raw["runtime"],
         )
         for key, value in raw.items():
-            if key not in STAT_FIELDS and key != "samples_ms":
+            # keep what make_row filled in (e.g. the model from the artifact's name) over a null
+            if key not in STAT_FIELDS and key != "samples_ms" and (value is not None
+                                                                   or row.get(key) is None):
                 row[key] = value
         if samples:
             _check_statistics(row, raw)

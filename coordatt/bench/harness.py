@@ -15,16 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import CoordattError
-from ..export.pipeline import ExportConfig, export, plan
-from ..export.sidecar import identity_of, read_sidecar, sha256_path
-from ..preprocess import load_image, preprocess_config, sample_images
+from ..model_source import is_factory_spec, load_factory
 from ..registry import check_model_args, list_models
 from .runners import DEFAULT_RUNTIMES, RUNTIME_ARTIFACT, RUNTIMES, unavailable_reason
 from .stats import STAT_FIELDS, summarize
+from .subjects import Subject, artifact_for, discover, subjects_from_config
 from .worker import Worker, WorkerSpec
 
-__all__ = ["BenchConfig", "run_benchmark", "validate", "artifact_for"]
+__all__ = ["BenchConfig", "run_benchmark", "validate", "artifact_for", "run_on_android"]
 
 # output check against eager before timing (fp32 runtimes: relative to the logits' scale)
 FP32_CHECK_REL = 1e-3
@@ -34,13 +32,13 @@ INT8_CHECK_MIN_COSINE = 0.95
 
 @dataclass(frozen=True)
 class BenchConfig:
-    models: tuple[str, ...] = ("mobilenetv2_ca",)
+    models: tuple[str, ...] | None = ("mobilenetv2_ca",)  # None: what --artifacts holds
     runtimes: tuple[str, ...] = DEFAULT_RUNTIMES
     threads: tuple[int, ...] = (1,)
     warmup: int = 10
     iters: int = 50
     block_size: int = 10
-    width_mult: float = 1.0
+    width_mult: float | None = None
     input_size: tuple[int, int] = (224, 224)
     weights: Path | None = None
     artifacts_dir: Path = Path("artifacts")
@@ -50,7 +48,7 @@ class BenchConfig:
 
 @dataclass
 class _Row:
-    model: str
+    subject: Subject
     runtime: str
     threads: int
     artifact: Path | None = None
@@ -66,58 +64,23 @@ def validate(config: BenchConfig) -> None:
     for runtime in config.runtimes:
         if runtime not in RUNTIMES:
             raise ValueError(f"unknown runtime {runtime!r}; choose from {', '.join(RUNTIMES)}")
-    for model in config.models:
-        check_model_args(model, config.width_mult)
-    if not config.models or not config.runtimes:
-        raise ValueError(f"no models or runtimes given; models: {', '.join(list_models())}")
+    if not config.runtimes:
+        raise ValueError(f"no runtimes given; choose from {', '.join(RUNTIMES)}")
+    if config.models is not None:
+        if not config.models:
+            raise ValueError(f"no models given; choose from {', '.join(list_models())}, or a "
+                             f"factory package.module:callable")
+        for model in config.models:
+            if is_factory_spec(model):
+                load_factory(model)
+            else:
+                check_model_args(model, 1.0 if config.width_mult is None else config.width_mult)
     if any(t < 1 for t in config.threads) or not config.threads:
         raise ValueError(f"threads must be positive integers, got {list(config.threads)}")
     if config.iters < 1 or config.warmup < 0 or config.block_size < 1:
         raise ValueError("--iters and --block-size must be >= 1, --warmup >= 0")
-    if config.weights is not None and len(config.models) > 1:
+    if config.weights is not None and (config.models is None or len(config.models) > 1):
         raise ValueError("--weights fits one model; pass a single --models name with it")
-
-
-def _export_config(config: BenchConfig, model: str, runtime: str | None = None) -> ExportConfig:
-    """The export settings of the artifact ``runtime`` runs (fp32 pte settings for eager)."""
-    fmt, backend, quantize, precision = RUNTIME_ARTIFACT.get(
-        runtime, ("pte", "xnnpack", "none", "fp32"))
-    return ExportConfig(
-        model=model, width_mult=config.width_mult, input_size=config.input_size,
-        weights=config.weights, quantize=quantize,
-        # int8 calibrates on the bundled photos, as `make demo` does
-        calibration_dir=sample_images()[0].parent if quantize == "int8" else None,
-        backend=backend if fmt == "pte" else "xnnpack",
-        coreml_precision=precision if fmt == "coreml" else "fp16",
-        output_dir=config.artifacts_dir)
-
-
-def artifact_for(config: BenchConfig, model: str, runtime: str, *, progress: bool = True
-                 ) -> Path:
-    """The artifact ``runtime`` runs: reused when its sidecar matches, exported when missing.
-    Raises CoordattError (a row's error) for a mismatched, foreign or corrupt one."""
-    export_config = _export_config(config, model, runtime)
-    fmt = RUNTIME_ARTIFACT[runtime][0]
-    (target,) = plan(export_config, [fmt])
-    path = target.path
-    if not path.exists():
-        export(export_config, [fmt], verbose=config.verbose, progress=progress)
-        return path
-    sidecar = read_sidecar(path)
-    if sidecar is None:
-        raise CoordattError(f"{path.name} has no coordatt sidecar ({path.name}.json); re-export "
-                            f"it with coordatt-export --overwrite")
-    expected = identity_of(export_config)
-    if sidecar.get("identity") != expected:
-        got = sidecar.get("identity") or {}
-        diff = [f"{k} {got.get(k)!r} (expected {v!r})" for k, v in expected.items()
-                if got.get(k) != v]
-        raise CoordattError(f"{path.name}: its sidecar does not match the model: "
-                            f"{'; '.join(diff)[:200]}")
-    if sha256_path(path)[0] != sidecar.get("sha256"):
-        raise CoordattError(f"{path.name} does not match its sidecar's sha256: corrupt or "
-                            f"modified; re-export it")
-    return path
 
 
 def _check_output(runtime: str, output: np.ndarray, reference: np.ndarray
@@ -145,9 +108,11 @@ def _check_output(runtime: str, output: np.ndarray, reference: np.ndarray
 
 def _result(config: BenchConfig, row: _Row, precision: str) -> dict:
     stats = summarize(row.samples) if row.samples else dict.fromkeys(STAT_FIELDS)
+    subject = row.subject
     return {
-        "model": row.model, "width_mult": float(config.width_mult),
-        "input_size": list(config.input_size), "runtime": row.runtime, "precision": precision,
+        "model": subject.label,
+        "width_mult": None if subject.width_mult is None else float(subject.width_mult),
+        "input_size": list(subject.input_size), "runtime": row.runtime, "precision": precision,
         "threads": row.threads, "device": "host", "device_info": None,
         "artifact": row.artifact.name if row.artifact else None,
         "load_ms": row.load_ms, "warmup": config.warmup, "iters": len(row.samples),
@@ -156,66 +121,68 @@ def _result(config: BenchConfig, row: _Row, precision: str) -> dict:
     }
 
 
+def _subjects(config: BenchConfig) -> list[Subject]:
+    if config.models is None:
+        return discover(config.artifacts_dir, config.runtimes)
+    return subjects_from_config(config)
+
+
+def _plan_rows(subjects: list[Subject], runtimes: tuple[str, ...], threads: int) -> list[_Row]:
+    rows = []
+    for subject in subjects:
+        for runtime in runtimes:
+            if runtime != "eager" and runtime not in subject.artifacts and \
+                    not unavailable_reason(runtime):
+                continue  # discovered artifacts: only the runtimes the folder has
+            row = _Row(subject, runtime, threads)
+            rows.append(row)
+            reason = unavailable_reason(runtime)
+            art = subject.artifacts.get(runtime)
+            if reason:
+                row.error = reason
+            elif runtime == "eager":
+                row.error = subject.eager_error if subject.network is None else None
+            elif isinstance(art, str):
+                row.error = art
+            else:
+                row.artifact = art
+    return rows
+
+
 def run_benchmark(config: BenchConfig, *, progress: Callable[[str, int, int], None] | None = None,
                   notice: Callable[[str], None] = lambda text: None) -> tuple[list[dict], dict]:
     """Measure every (model, runtime, threads); returns (result rows, profiles by row label).
 
+    With ``config.models`` None, measures every artifact ``config.artifacts_dir`` holds (by its
+    sidecar, of any model), with an eager row where the model can be built here.
     Ctrl-C stops the measurement: the rows keep the samples taken so far, marked as interrupted.
     """
     validate(config)
-    from ..export.pipeline import build_export_model
-
-    x = load_image(sample_images()[0], preprocess_config(config.input_size)).numpy()
-    import torch
-
-    networks, references = {}, {}
-    for model in config.models:
-        networks[model], _ = build_export_model(_export_config(config, model))
-        with torch.no_grad():
-            references[model] = networks[model](torch.from_numpy(x)).numpy()
-
-    artifacts: dict[tuple[str, str], Path | str] = {}
-    for model in config.models:
-        for runtime in config.runtimes:
-            if runtime == "eager" or unavailable_reason(runtime):
-                continue
-            try:
-                artifacts[model, runtime] = artifact_for(config, model, runtime)
-            except (CoordattError, ValueError) as e:
-                artifacts[model, runtime] = str(e)
+    subjects = _subjects(config)
 
     rows_out: list[dict] = []
     profiles: dict[str, list[dict]] = {}
     interrupted = False
     for threads in config.threads:
-        rows = []
-        for model in config.models:
-            for runtime in config.runtimes:
-                row = _Row(model, runtime, threads)
-                rows.append(row)
-                reason = unavailable_reason(runtime)
-                art = artifacts.get((model, runtime))
-                if reason:
-                    row.error = reason
-                elif isinstance(art, str):
-                    row.error = art
-                else:
-                    row.artifact = art
+        rows = _plan_rows(subjects, config.runtimes, threads)
         live = [r for r in rows if r.error is None]
         try:
             for i, row in enumerate(live):
+                subject = row.subject
                 if progress:
-                    progress(f"loading {row.runtime} ({row.model}, {threads} thr)", i, len(live))
-                net = networks[row.model] if row.runtime == "eager" else None
-                row.worker = Worker(WorkerSpec(row.runtime, threads, row.artifact, net, x,
-                                               config.verbose))
+                    progress(f"loading {row.runtime} ({subject.label}, {threads} thr)", i,
+                             len(live))
+                net = subject.network if row.runtime == "eager" else None
+                row.worker = Worker(WorkerSpec(row.runtime, threads, row.artifact, net,
+                                               subject.x, config.verbose))
                 reply = row.worker.ask("start", config.warmup)
                 if reply[0] == "error":
                     row.error = reply[1]
                     continue
                 row.load_ms = reply[1]
-                row.max_abs_diff, row.error = _check_output(row.runtime, reply[2],
-                                                            references[row.model])
+                if subject.reference is not None:
+                    row.max_abs_diff, row.error = _check_output(row.runtime, reply[2],
+                                                                subject.reference)
             live = [r for r in live if r.error is None]
             blocks = math.ceil(config.iters / config.block_size)
             for b in range(blocks):
@@ -235,7 +202,7 @@ def run_benchmark(config: BenchConfig, *, progress: Callable[[str, int, int], No
                     if progress:
                         progress(f"profiling {row.runtime}", 0, 1)
                     reply = row.worker.ask("profile", 20)
-                    label = f"{row.model} / {row.runtime} / {threads} thread(s)"
+                    label = f"{row.subject.label} / {row.runtime} / {threads} thread(s)"
                     if reply[0] == "profile":
                         profiles[label] = reply[1]
                     else:
@@ -272,10 +239,18 @@ def run_on_android(config: BenchConfig, *, serial: str | None = None, apk: Path 
     validate(config)
     select_device(serial)  # no adb / no device / unauthorized fail before any export
     paths = []
-    for model in config.models:
-        for runtime in config.runtimes:
-            if runtime in ANDROID_RUNTIMES:
-                paths.append(artifact_for(config, model, runtime, progress=progress))
+    if config.models is None:  # what --artifacts holds
+        for subject in discover(config.artifacts_dir, config.runtimes):
+            for runtime, art in subject.artifacts.items():
+                if runtime in ANDROID_RUNTIMES:
+                    if isinstance(art, str):
+                        raise ValueError(art)
+                    paths.append(art)
+    else:
+        for model in config.models:
+            for runtime in config.runtimes:
+                if runtime in ANDROID_RUNTIMES:
+                    paths.append(artifact_for(config, model, runtime, progress=progress))
     rows = []
     for threads in config.threads:
         rows += run_on_device(paths, serial=serial, apk=apk, iters=config.iters,

@@ -1,10 +1,12 @@
-"""``coordatt-export``: write MobileNetV2-CA as ExecuTorch .pte, ONNX or Core ML, verified
-against PyTorch. A thin layer over coordatt.export.pipeline."""
+"""``coordatt-export``: write a registered network (MobileNetV2-CA by default) or your own
+(--model pkg.module:factory, --weights, --labels) as ExecuTorch .pte, ONNX or Core ML, each
+verified against PyTorch. A thin layer over coordatt.export.pipeline."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 import warnings
 from pathlib import Path
 
@@ -28,6 +30,17 @@ def parse_input_size(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(
             f"bad input size {text!r}; use N or HxW, e.g. 224 or 256x192")
     return parts[0], parts[1]
+
+
+def _triple(text: str) -> tuple[float, float, float]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 3:
+        raise argparse.ArgumentTypeError(f"bad value {text!r}; use three numbers R,G,B, "
+                                         f"e.g. 0.485,0.456,0.406")
+    return values
 
 
 def _size(n: int) -> str:
@@ -70,14 +83,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="coordatt-export", description=__doc__,
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--format", required=True, help=f"one of {', '.join(FORMATS)}")
-    p.add_argument("--model", default="mobilenetv2_ca", help=f"one of {', '.join(list_models())}")
-    p.add_argument("--width-mult", type=float, default=1.0,
-                   help=f"one of {', '.join(map(str, WIDTH_MULTS))}")
+    p.add_argument("--format", required=True,
+                   help=f"one of {', '.join(FORMATS)}, or several: pte,onnx")
+    p.add_argument("--model", default="mobilenetv2_ca",
+                   help=f"one of {', '.join(list_models())}, or your own factory as "
+                        f"package.module:callable (the current folder is importable)")
+    p.add_argument("--width-mult", type=float,
+                   help=f"one of {', '.join(map(str, WIDTH_MULTS))} (default: 1.0; a factory "
+                        f"gets it only when given)")
     p.add_argument("--input-size", type=parse_input_size, default=(224, 224),
                    help="N or HxW (static shape of the artifact)")
     p.add_argument("--weights", type=Path,
-                   help="checkpoint: mbv2_ca.pth, a state_dict or .safetensors")
+                   help="checkpoint: mbv2_ca.pth, a state_dict or .safetensors (e.g. from "
+                        "coordatt-train); its class count is read from it")
+    p.add_argument("--num-classes", type=int,
+                   help="classifier size (default: the checkpoint's, else the model's)")
+    p.add_argument("--labels", type=Path,
+                   help="class names, one a line, UTF-8 (default: ImageNet's for 1000 classes)")
+    p.add_argument("--name", help="artifact name prefix (default: the model's name)")
+    p.add_argument("--mean", type=_triple, help="R,G,B normalisation mean (default: the "
+                   "model's, else ImageNet's)")
+    p.add_argument("--std", type=_triple, help="R,G,B normalisation std")
+    p.add_argument("--crop-pct", type=float,
+                   help="center-crop fraction of the resized image (default 0.875)")
     p.add_argument("--quantize", default="none", help=f"one of {', '.join(QUANTIZE)} (pte only)")
     p.add_argument("--calibration-dir", type=Path,
                    help="folder of JPEG/PNG photos for int8 calibration")
@@ -98,20 +126,22 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config = ExportConfig(
         model=args.model, width_mult=args.width_mult, input_size=args.input_size,
-        weights=args.weights, quantize=args.quantize, calibration_dir=args.calibration_dir,
+        weights=args.weights, num_classes=args.num_classes, labels=args.labels, name=args.name,
+        mean=args.mean, std=args.std, crop_pct=args.crop_pct, quantize=args.quantize,
+        calibration_dir=args.calibration_dir,
         backend=args.backend, coreml_precision=args.coreml_precision, output_dir=args.output_dir,
         verify=not args.no_verify, overwrite=args.overwrite)
     with warnings.catch_warnings():
         warnings.simplefilter("always", UserWarning)
         warnings.showwarning = lambda msg, *a, **k: print(f"warning: {msg}", file=sys.stderr)
         try:
-            results = export(config, [args.format], verbose=args.verbose)
+            results = export(config, [f.strip() for f in args.format.split(",")],
+                             verbose=args.verbose)
         except ExportError as e:
-            if "verification failed" in str(e):
-                print(f"error: {e}", file=sys.stderr)
-                return 1
+            if args.verbose and e.__cause__ is not None:  # e.g. torch.export's own trace
+                traceback.print_exception(e.__cause__)
             print(f"error: {e}", file=sys.stderr)
-            return 2
+            return 1 if "verification failed" in str(e) else 2
         except (ValueError, CheckpointError, CoordattError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
@@ -128,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(render_table(results))
     print(f"\nwritten to {config.output_dir}/ with a .json sidecar each")
-    if config.weights is None:
+    if config.weights is None and ":" not in config.model:
         print("note: no --weights: the model is untrained (random init), its predictions are "
               "meaningless; export mbv2_ca.pth with --weights for a real classifier")
     return 0

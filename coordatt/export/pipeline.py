@@ -1,9 +1,12 @@
 """The export pipeline shared by every target: plan the artifacts, build the model once, write
 each artifact atomically, verify it in its own runtime against eager PyTorch, write its sidecar.
 
-Artifacts are named ``<model>_<width>_<backend>_<precision>[_<H>x<W>].<ext>`` (the size only when
-it is not 224x224), e.g. ``mobilenetv2_ca_100_xnnpack_fp32.pte``, each with ``<artifact>.json``
-(docs/formats.md).
+Two ways in: ``export(ExportConfig(...), formats)`` builds a registered network or a factory of
+the user's own (what ``coordatt-export`` does); ``export_model(module, ...)`` takes an eval-mode
+``nn.Module`` the caller already has. Artifacts are named
+``<name>[_<width>]_<backend>_<precision>[_<H>x<W>].<ext>`` (the width for registered networks or
+when given, the size when it is not 224x224), e.g. ``mobilenetv2_ca_100_xnnpack_fp32.pte``, each
+with ``<artifact>.json`` (docs/formats.md).
 """
 
 from __future__ import annotations
@@ -12,20 +15,23 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from .._quiet import quiet
-from ..bn_stats import numeric_standin
 from ..errors import ExportError, require
-from ..preprocess import list_images, load_image, preprocess_config, sample_images
-from ..registry import check_model_args, create_model
+from ..model_source import is_factory_spec, load_factory, spec_name
+from ..preprocess import list_images, load_image, sample_images
+from ..registry import check_model_args
 from . import sidecar as sidecars
+from .subject import ModelInfo, check_capture, prepare_from_config, prepare_module, safe_name
 
-__all__ = ["ExportConfig", "ExportResult", "Target", "plan", "export", "build_export_model",
-           "FORMATS", "QUANTIZE"]
+__all__ = ["ExportConfig", "ExportResult", "Target", "plan", "export", "export_model",
+           "build_export_model", "FORMATS", "QUANTIZE"]
 
 FORMATS = ("pte", "onnx", "coreml", "all")
 QUANTIZE = ("none", "int8")
@@ -38,12 +44,25 @@ _EXTRAS = {"pte": ("executorch", ["executorch.exir", "executorch.runtime", "torc
 
 @dataclass(frozen=True)
 class ExportConfig:
-    """What to export; field names mirror ``coordatt-export``'s flags."""
+    """What to export; field names mirror ``coordatt-export``'s flags.
+
+    ``model`` is a registry name or a factory ``pkg.module:callable``; ``width_mult`` None means
+    the model's default (1.0 for registered networks); ``num_classes`` None means the
+    checkpoint's (or the model's default); ``labels`` a labels file (default: ImageNet's names
+    for 1000 classes, else ``class_N``); ``mean``/``std``/``crop_pct`` override the model's
+    preprocessing; ``name`` the artifacts' name prefix (default: the model's name).
+    """
 
     model: str = "mobilenetv2_ca"
-    width_mult: float = 1.0
+    width_mult: float | None = None
     input_size: tuple[int, int] = (224, 224)
     weights: Path | None = None
+    num_classes: int | None = None
+    labels: Path | None = None
+    name: str | None = None
+    mean: tuple[float, float, float] | None = None
+    std: tuple[float, float, float] | None = None
+    crop_pct: float | None = None
     quantize: str = "none"
     calibration_dir: Path | None = None
     backend: str = "xnnpack"
@@ -73,18 +92,20 @@ class ExportResult:
     verification: dict = field(default_factory=dict)
 
 
-def artifact_stem(model: str, width_mult: float, backend: str, precision: str,
+def artifact_stem(name: str, width_mult: float | None, backend: str, precision: str,
                   input_size: tuple[int, int]) -> str:
+    width = "" if width_mult is None else f"_{round(width_mult * 100):03d}"
     size = "" if tuple(input_size) == (224, 224) else f"_{input_size[0]}x{input_size[1]}"
-    return f"{model}_{round(width_mult * 100):03d}_{backend}_{precision}{size}"
+    return f"{name}{width}_{backend}_{precision}{size}"
 
 
-def validate(config: ExportConfig, formats: list[str]) -> None:
-    """Raise ValueError naming the valid choices for any bad setting."""
+def _validate_settings(config: ExportConfig, formats: Sequence[str]) -> None:
+    """The settings that do not depend on where the model comes from."""
+    if isinstance(formats, str) or not formats:
+        raise ValueError(f"formats must be a list of names from {', '.join(FORMATS)}")
     for fmt in formats:
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
-    check_model_args(config.model, config.width_mult)
     h, w = config.input_size
     if not (32 <= h <= 2048 and 32 <= w <= 2048):
         raise ValueError(f"input size {h}x{w} is out of range; H and W must be in 32..2048")
@@ -104,11 +125,24 @@ def validate(config: ExportConfig, formats: list[str]) -> None:
         if config.quantize != "int8":
             raise ValueError("--calibration-dir is used by --quantize int8 only")
         list_images(config.calibration_dir)  # a missing or empty folder fails before any work
+    if config.name is not None:
+        safe_name(config.name)
 
 
-def plan(config: ExportConfig, formats: list[str]) -> list[Target]:
-    """The artifacts that ``formats`` asks for, in export order."""
-    validate(config, formats)
+def validate(config: ExportConfig, formats: Sequence[str]) -> None:
+    """Raise ValueError naming the valid choices for any bad setting."""
+    _validate_settings(config, formats)
+    if is_factory_spec(config.model):
+        load_factory(config.model)  # a factory that does not import fails before any work
+    else:
+        check_model_args(config.model, 1.0 if config.width_mult is None else config.width_mult)
+    if config.num_classes is not None and (isinstance(config.num_classes, bool)
+                                           or not 1 <= int(config.num_classes) <= 100_000):
+        raise ValueError(f"num_classes must be in 1..100000, got {config.num_classes!r}")
+
+
+def _targets(name: str, width_mult: float | None, config: ExportConfig,
+             formats: Sequence[str]) -> list[Target]:
     wanted = ["pte", "onnx", "coreml"] if "all" in formats else list(dict.fromkeys(formats))
     out = Path(config.output_dir)
     targets = []
@@ -120,9 +154,22 @@ def plan(config: ExportConfig, formats: list[str]) -> list[Target]:
             backend, precision, ext = "onnx", "fp32", ".onnx"
         else:
             backend, precision, ext = "mlprogram", config.coreml_precision, ".mlpackage"
-        stem = artifact_stem(config.model, config.width_mult, backend, precision, config.input_size)
+        stem = artifact_stem(name, width_mult, backend, precision, config.input_size)
         targets.append(Target(fmt, backend, precision, out / f"{stem}{ext}"))
     return targets
+
+
+def _width_for_name(config: ExportConfig) -> float | None:
+    if is_factory_spec(config.model):
+        return config.width_mult
+    return 1.0 if config.width_mult is None else float(config.width_mult)
+
+
+def plan(config: ExportConfig, formats: Sequence[str]) -> list[Target]:
+    """The artifacts that ``formats`` asks for, in export order."""
+    validate(config, formats)
+    name = safe_name(config.name or spec_name(config.model))
+    return _targets(name, _width_for_name(config), config, formats)
 
 
 def check_backends(targets: list[Target]) -> None:
@@ -133,67 +180,119 @@ def check_backends(targets: list[Target]) -> None:
             require(module, extra)
 
 
-def check_output_dir(folder: Path) -> None:
+def check_output_dir(folder: Path) -> list[Path]:
+    """Create ``folder`` if needed and check it is writable; returns the folders it created
+    (deepest last), which a failed export removes again."""
+    missing = [p for p in [folder, *folder.parents] if not p.exists()][::-1]
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".coordatt-probe-"):
             pass
     except OSError as e:
+        _remove_empty(missing)
         raise ExportError(f"cannot write to output folder {folder}: {e.strerror or e}") from None
+    return missing
 
 
-def build_export_model(config: ExportConfig) -> tuple[torch.nn.Module, dict]:
+def _remove_empty(folders: list[Path]) -> None:
+    for folder in reversed(folders):
+        try:
+            folder.rmdir()
+        except OSError:
+            return  # not empty (or gone): leave it and its parents
+
+
+def build_export_model(config: ExportConfig) -> tuple[nn.Module, dict]:
     """The eval-mode model an export of ``config`` holds, and its sidecar ``weights`` entry: the
     checkpoint, or the seeded random-init stand-in (bn_stats.numeric_standin)."""
-    with torch.random.fork_rng():  # the random init is seeded: the same export, the same bytes
-        torch.manual_seed(0)
-        model = create_model(config.model, width_mult=config.width_mult, weights=config.weights)
-    if config.weights is not None:
-        weights = {"pretrained": True, "source": str(config.weights),
-                   "sha256": sidecars.sha256_file(Path(config.weights))}
-    else:
-        # random init has ~1e-12 logits that ignore the input, and int8 noise explodes in it:
-        # make it a stand-in whose numerics behave like a trained network's (see bn_stats.py)
-        images = [load_image(p, preprocess_config(config.input_size)) for p in sample_images()]
-        numeric_standin(model, images)
-        weights = {"pretrained": False,
-                   "source": "random-init stand-in (BatchNorm shift +1, statistics estimated on "
-                             "sample photos; see coordatt/bn_stats.py)",
-                   "sha256": None}
-    return model.eval(), weights
+    info = prepare_from_config(config)
+    return info.model, info.weights
 
 
-def _verification_inputs(config: ExportConfig) -> list[torch.Tensor]:
+def _verification_inputs(info: ModelInfo) -> list[torch.Tensor]:
     """The fixed verification batch: the bundled photos, then one seeded Gaussian input."""
-    pre = preprocess_config(config.input_size)
-    inputs = [load_image(p, pre) for p in sample_images()]
-    inputs.append(torch.randn(1, 3, *config.input_size, generator=torch.Generator().manual_seed(0)))
+    inputs = [load_image(p, info.preprocess) for p in sample_images()]
+    inputs.append(torch.randn(1, 3, *info.input_size, generator=torch.Generator().manual_seed(0)))
     return inputs
 
 
-def export(config: ExportConfig, formats: list[str], *, verbose: bool = False,
+def export(config: ExportConfig, formats: Sequence[str], *, verbose: bool = False,
            progress: bool = True) -> list[ExportResult]:
     """Export ``formats`` as ``config`` says; returns one result per artifact, in order.
 
-    Raises ValueError for bad settings, MissingBackend for a backend not installed, ExportError
-    when an output cannot be written, an existing file would be overwritten, or a verification
-    fails (then no artifact is left behind).
+    Raises ValueError for bad settings, MissingBackend for a backend not installed,
+    CheckpointError for weights that do not fit, ExportError when an output cannot be written,
+    an existing file would be overwritten, the model cannot be captured or a verification fails
+    (then no artifact is left behind).
     """
-    from . import targets as target_impl  # the per-format modules import heavy backends lazily
-
     targets = plan(config, formats)
     with quiet(verbose):  # importing the backends prints their noise
         check_backends(targets)
-    check_output_dir(Path(config.output_dir))
-    identity = sidecars.identity_of(config)
+    created = check_output_dir(Path(config.output_dir))
+    try:
+        info = prepare_from_config(config)  # fast: bad weights or labels fail before any output
+        return _export_prepared(info, config, targets, verbose=verbose, progress=progress)
+    except BaseException:
+        _remove_empty(created)  # a failed export leaves no folder it made behind
+        raise
+
+
+def export_model(model: nn.Module, *, input_size: tuple[int, int] = (224, 224),
+                 formats: Sequence[str] = ("pte",),
+                 labels: Sequence[str] | str | Path | None = None,
+                 preprocess: dict | None = None, name: str | None = None,
+                 output_dir: str | os.PathLike = "artifacts", quantize: str = "none",
+                 calibration_dir: str | os.PathLike | None = None, backend: str = "xnnpack",
+                 coreml_precision: str = "fp16", verify: bool = True, overwrite: bool = False,
+                 trained: bool = True, verbose: bool = False,
+                 progress: bool = True) -> list[ExportResult]:
+    """Export an eval-mode ``nn.Module`` you already have, verified like the registered networks.
+
+    Args:
+        model: the network, in eval mode; it takes float32 [1, 3, H, W] and returns [1, K] logits.
+        input_size: (H, W) of the artifacts' static input.
+        formats: from ``FORMATS`` ("pte", "onnx", "coreml", "all").
+        labels: K class names (a list, or a labels file); default ImageNet's for K = 1000, else
+            ``class_0``...
+        preprocess: ``{"mean": (r, g, b), "std": (r, g, b), "crop_pct": 0.875}``, over what the
+            model declares in ``pretrained_cfg`` (timm's convention), over ImageNet's.
+        name: the artifacts' name prefix (default: the class name, lowercased).
+        trained: judge int8 top-1 agreement (meaningless on untrained weights).
+
+    The rest as :class:`ExportConfig`. Returns one :class:`ExportResult` per artifact.
+    """
+    config = ExportConfig(
+        model="module", input_size=tuple(input_size), name=name, quantize=quantize,
+        calibration_dir=None if calibration_dir is None else Path(calibration_dir),
+        backend=backend, coreml_precision=coreml_precision, output_dir=Path(output_dir),
+        verify=verify, overwrite=overwrite)
+    _validate_settings(config, formats)
+    info = prepare_module(model, config.input_size, labels=labels, preprocess=preprocess,
+                          name=name, trained=trained)
+    targets = _targets(info.name, None, config, formats)
+    with quiet(verbose):
+        check_backends(targets)
+    created = check_output_dir(Path(config.output_dir))
+    try:
+        return _export_prepared(info, config, targets, verbose=verbose, progress=progress)
+    except BaseException:
+        _remove_empty(created)
+        raise
+
+
+def _export_prepared(info: ModelInfo, config: ExportConfig, targets: list[Target], *,
+                     verbose: bool, progress: bool) -> list[ExportResult]:
+    from . import targets as target_impl  # the per-format modules import heavy backends lazily
+
+    identity = info.identity(config.quantize, config.calibration_dir)
     for target in targets:
         sidecars.check_overwrite(target.path, identity, config.overwrite)
-
-    model, weights = build_export_model(config)  # fast: bad weights fail before any output
-    inputs = _verification_inputs(config) if config.verify else []
+    example = torch.zeros(1, 3, *info.input_size)
+    with quiet(verbose):
+        check_capture(info.model, example)  # a model torch.export cannot capture fails here
+    inputs = _verification_inputs(info) if config.verify else []
     with torch.no_grad():
-        reference = [model(x) for x in inputs]
-    example = torch.zeros(1, 3, *config.input_size)
+        reference = [info.model(x) for x in inputs]
 
     results = []
     for target in targets:
@@ -201,13 +300,13 @@ def export(config: ExportConfig, formats: list[str], *, verbose: bool = False,
         tmp = target.path.with_name(f".tmp-{os.getpid()}-{target.path.name}")
         try:
             report, verification = target_impl.produce(
-                target, tmp, model, example, config, inputs, reference,
+                target, tmp, info, example, config, inputs, reference,
                 verbose=verbose, progress=progress)
             if verification.get("status") == "failed":
                 raise ExportError(f"{target.path.name}: verification failed: "
                                   f"{verification['message']}")
             seconds = time.monotonic() - start
-            doc = sidecars.make_sidecar(target, config, identity, weights, tmp, report,
+            doc = sidecars.make_sidecar(target, config, info, identity, tmp, report,
                                         verification, seconds)
             doc["artifact"] = target.path.name
             # sidecar first: an artifact is never left without the sidecar that names it ours

@@ -18,13 +18,14 @@ from importlib import metadata
 from pathlib import Path
 
 from ..errors import ExportError
-from ..preprocess import preprocess_config
 
-__all__ = ["SCHEMA", "sidecar_path", "read_sidecar", "make_sidecar", "identity_of",
+__all__ = ["SCHEMA", "sidecar_path", "read_sidecar", "make_sidecar",
            "check_overwrite", "sha256_file", "sha256_path", "write_json_atomic", "replace_path",
            "runtime_versions"]
 
-SCHEMA = "coordatt.artifact/1"
+SCHEMA = "coordatt.artifact/2"
+# earlier schemas: still recognised as ours (never replaced as foreign), never reused as current
+KNOWN_SCHEMAS = ("coordatt.artifact/1", SCHEMA)
 _PACKAGES = ("coordatt", "torch", "executorch", "torchao", "onnx", "onnxruntime", "onnxscript",
              "coremltools", "numpy")
 
@@ -39,7 +40,7 @@ def read_sidecar(artifact: Path) -> dict | None:
         doc = json.loads(sidecar_path(artifact).read_text())
     except (OSError, ValueError):
         return None
-    return doc if isinstance(doc, dict) and doc.get("schema") == SCHEMA else None
+    return doc if isinstance(doc, dict) and doc.get("schema") in KNOWN_SCHEMAS else None
 
 
 def runtime_versions() -> dict[str, str]:
@@ -72,20 +73,6 @@ def sha256_path(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def identity_of(config) -> dict:
-    """What an artifact is exported from: same identity, same artifact (up to the toolchain)."""
-    weights_sha = sha256_file(Path(config.weights)) if config.weights is not None else None
-    return {
-        "model": config.model,
-        "width_mult": float(config.width_mult),
-        "input_size": list(config.input_size),
-        "weights_sha256": weights_sha,
-        "quantize": config.quantize,
-        "calibration_dir": (str(Path(config.calibration_dir).resolve())
-                            if config.calibration_dir else None),
-    }
-
-
 def check_overwrite(artifact: Path, identity: dict, overwrite: bool) -> None:
     """Refuse to replace a file that is not an earlier export of the same thing."""
     if overwrite or not (artifact.exists() or sidecar_path(artifact).exists()):
@@ -99,33 +86,35 @@ def check_overwrite(artifact: Path, identity: dict, overwrite: bool) -> None:
                       f"or choose another --output-dir")
 
 
-def make_sidecar(target, config, identity: dict, weights: dict, artifact: Path, report: dict,
+def make_sidecar(target, config, info, identity: dict, artifact: Path, report: dict,
                  verification: dict, seconds: float) -> dict:
-    h, w = config.input_size
+    """The sidecar of ``artifact``, exported from ``info`` (a subject.ModelInfo) by ``config``."""
+    h, w = info.input_size
     sha, size = sha256_path(artifact)
-    num_classes = 1000
+    settings = {k: (str(v) if isinstance(v, Path) else v)
+                for k, v in dataclasses.asdict(config).items()}
     return {
         "schema": SCHEMA,
         "artifact": artifact.name,
         "format": target.format,
-        "model": config.model,
-        "width_mult": float(config.width_mult),
-        "num_classes": num_classes,
+        "model": info.spec,
+        "name": info.name,
+        "width_mult": info.width_mult,
+        "num_classes": info.num_classes,
         "backend": target.backend,
         "precision": target.precision,
         "input": {"name": "image", "shape": [1, 3, h, w], "dtype": "float32", "layout": "NCHW",
                   "color": "RGB"},
-        "output": {"name": "logits", "shape": [1, num_classes], "dtype": "float32",
+        "output": {"name": "logits", "shape": [1, info.num_classes], "dtype": "float32",
                    "activation": "none"},
-        "preprocess": preprocess_config((h, w)),
-        "labels": "imagenet-1k",
-        "weights": weights,
+        "preprocess": info.preprocess,
+        "labels": info.labels,
+        "labels_source": info.labels_source,
+        "weights": info.weights,
         "identity": identity,
         "sha256": sha,
         "size_bytes": size,
-        "export": {**{k: (str(v) if isinstance(v, Path) else v)
-                      for k, v in dataclasses.asdict(config).items()}, "seconds": round(seconds, 2),
-                   "report": report},
+        "export": {**settings, "seconds": round(seconds, 2), "report": report},
         "versions": runtime_versions(),
         "verification": verification,
         "created_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -50,21 +50,19 @@ def _check_int8(reference, quantized_reference, outputs, trained: bool) -> dict:
             "message": message}
 
 
-def _pte(target, tmp: Path, model, example, config, inputs, reference, verbose, progress):
+def _pte(target, tmp: Path, info, example, config, inputs, reference, verbose, progress):
     from .pte import lower_to_pte, run_pte
 
-    program = model
+    program = info.model
     report: dict = {}
     quantized_reference = None
     if target.precision == "int8":
-        from ..preprocess import preprocess_config
         from .quantize import calibration_inputs, quantize_int8
 
-        calibration, source = calibration_inputs(config.calibration_dir,
-                                                 preprocess_config(config.input_size))
+        calibration, source = calibration_inputs(config.calibration_dir, info.preprocess)
         report["calibration"] = source
         with step(f"quantizing to int8 (PT2E, {source})", enabled=progress), quiet(verbose):
-            program = quantize_int8(model, example, calibration)
+            program = quantize_int8(info.model, example, calibration)
             if inputs:
                 with torch.no_grad():
                     quantized_module = program.module()
@@ -79,19 +77,20 @@ def _pte(target, tmp: Path, model, example, config, inputs, reference, verbose, 
     with step("verifying in the ExecuTorch runtime", enabled=progress), quiet(verbose):
         outputs = run_pte(tmp, inputs)
     if target.precision == "int8":
-        check = _check_int8(reference, quantized_reference, outputs, config.weights is not None)
+        check = _check_int8(reference, quantized_reference, outputs, info.trained)
     else:
         check = _check_fp32(reference, outputs)
     return report, {"runtime": "executorch", **check}
 
 
-def _onnx(target, tmp: Path, model, example, config, inputs, reference, verbose, progress):
+def _onnx(target, tmp: Path, info, example, config, inputs, reference, verbose, progress):
     from .onnx import export_onnx, run_onnx
 
-    metadata = {"model": config.model, "width_mult": str(config.width_mult),
-                "producer": "coordatt-export", "preprocess": "see the .json sidecar"}
+    metadata = {"model": info.spec, "name": info.name, "width_mult": str(info.width_mult),
+                "num_classes": str(info.num_classes), "producer": "coordatt-export",
+                "preprocess": "see the .json sidecar"}
     with step("exporting to ONNX (dynamo, opset 18)", enabled=progress), quiet(verbose):
-        data, report = export_onnx(model, example, metadata)
+        data, report = export_onnx(info.model, example, metadata)
     tmp.write_bytes(data)
     if not inputs:
         return report, {"status": "skipped", "message": "--no-verify"}
@@ -100,31 +99,33 @@ def _onnx(target, tmp: Path, model, example, config, inputs, reference, verbose,
     return report, {"runtime": "onnxruntime", **_check_fp32(reference, outputs)}
 
 
-def _coreml(target, tmp: Path, model: nn.Module, example, config, inputs, reference, verbose,
-            progress):
+def _coreml(target, tmp: Path, info, example, config, inputs, reference, verbose, progress):
     from .. import __version__
     from .coreml import can_predict, export_coreml, run_coreml
 
-    h, w = config.input_size
+    h, w = info.input_size
+    k = info.num_classes
+    width = "" if info.width_mult is None else f" {info.width_mult}x"
     descriptions = {
-        "model": f"{config.model} {config.width_mult}x ImageNet classifier "
-                 f"(Coordinate Attention, Hou et al., CVPR 2021), exported by coordatt",
-        "image": f"float32 [1, 3, {h}, {w}] RGB, scaled to [0, 1] and normalised with the "
-                 f"ImageNet mean/std (see the .json sidecar)",
-        "logits": "float32 [1, 1000] ImageNet-1k logits (no softmax)",
+        "model": f"{info.name}{width} image classifier, {k} classes ({info.labels_source} "
+                 f"labels), exported by coordatt",
+        "image": f"float32 [1, 3, {h}, {w}] RGB, scaled to [0, 1] and normalised with "
+                 f"mean {info.preprocess['mean']}, std {info.preprocess['std']} (see the .json "
+                 f"sidecar)",
+        "logits": f"float32 [1, {k}] logits (no softmax); class names in the .json sidecar",
     }
     metadata = {"author": "coordatt", "license": "MIT (code); weights: see their source",
-                "version": __version__, "model": config.model,
-                "width_mult": str(config.width_mult)}
+                "version": __version__, "model": info.spec, "name": info.name,
+                "width_mult": str(info.width_mult)}
     with step(f"converting to Core ML ({target.precision})", enabled=progress), quiet(verbose):
-        report = export_coreml(model, example, tmp, precision=target.precision,
+        report = export_coreml(info.model, example, tmp, precision=target.precision,
                                metadata=metadata, descriptions=descriptions)
     # the structure every conversion must have, checked on any OS
-    n_convs = sum(isinstance(m, nn.Conv2d) for m in model.modules())
+    n_convs = sum(isinstance(m, nn.Conv2d) for m in info.model.modules())
     problems = []
     if report["inputs"] != {"image": [1, 3, h, w]}:
         problems.append(f"inputs {report['inputs']}")
-    if report["outputs"] != {"logits": [1, 1000]}:
+    if report["outputs"] != {"logits": [1, k]}:
         problems.append(f"outputs {report['outputs']}")
     if report["op_counts"].get("conv") != n_convs:
         problems.append(f"{report['op_counts'].get('conv')} conv ops for {n_convs} convolutions")
@@ -150,9 +151,10 @@ def _coreml(target, tmp: Path, model: nn.Module, example, config, inputs, refere
 _PRODUCERS = {"pte": _pte, "onnx": _onnx, "coreml": _coreml}
 
 
-def produce(target, tmp: Path, model: nn.Module, example: torch.Tensor, config,
+def produce(target, tmp: Path, info, example: torch.Tensor, config,
             inputs: list[torch.Tensor], reference: list[torch.Tensor], *, verbose: bool,
             progress: bool) -> tuple[dict, dict]:
-    """Write ``target``'s artifact to ``tmp`` and verify it; returns (report, verification)."""
-    return _PRODUCERS[target.format](target, tmp, model, example, config, inputs, reference,
+    """Write ``target``'s artifact of ``info`` (a subject.ModelInfo) to ``tmp`` and verify it;
+    returns (report, verification)."""
+    return _PRODUCERS[target.format](target, tmp, info, example, config, inputs, reference,
                                      verbose, progress)

@@ -1,0 +1,221 @@
+"""What the harness measures: one ``Subject`` per model, with its eager network (when it can be
+built), its input preprocessed as its sidecars say, and the artifact each runtime runs.
+
+Two ways to get them: from model names (``subjects_from_config``: artifacts reused when their
+sidecar matches, exported when missing) or from a folder of artifacts (``discover``: whatever
+the sidecars describe, of any model, registered or not).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import CoordattError
+from ..export.pipeline import ExportConfig, export, plan
+from ..export.sidecar import KNOWN_SCHEMAS, SCHEMA, read_sidecar, sha256_path
+from ..export.subject import ModelInfo, prepare_from_config
+from ..preprocess import load_image, sample_images
+from .runners import RUNTIME_ARTIFACT, unavailable_reason
+
+__all__ = ["Subject", "subjects_from_config", "discover", "runtime_of", "check_artifact"]
+
+_EXTENSIONS = {"pte": ".pte", "onnx": ".onnx", "coreml": ".mlpackage"}
+
+
+@dataclass
+class Subject:
+    """One model to measure on several runtimes."""
+
+    label: str  # the rows' "model"
+    width_mult: float | None
+    input_size: tuple[int, int]
+    x: np.ndarray  # float32 [1, 3, H, W], preprocessed as the sidecars say
+    network: object | None = None  # the eval-mode nn.Module, when it can be built
+    reference: np.ndarray | None = None  # eager logits on x
+    eager_error: str | None = None  # why there is no eager row
+    artifacts: dict[str, Path | str] = field(default_factory=dict)  # runtime -> path | error
+
+
+def runtime_of(sidecar: dict) -> str | None:
+    """The harness runtime that runs an artifact with this sidecar, or None."""
+    key = (sidecar.get("format"), sidecar.get("backend"), sidecar.get("precision"))
+    for runtime, (fmt, backend, _, precision) in RUNTIME_ARTIFACT.items():
+        if key == (fmt, backend, precision) or (fmt == "coreml" and key[0] == "coreml"):
+            return runtime
+    return None
+
+
+def _input_for(info_preprocess: dict) -> np.ndarray:
+    return load_image(sample_images()[0], info_preprocess).numpy()
+
+
+def _with_reference(subject: Subject) -> Subject:
+    import torch
+
+    if subject.network is not None:
+        with torch.no_grad():
+            subject.reference = subject.network(torch.from_numpy(subject.x)).numpy()
+    return subject
+
+
+def check_artifact(path: Path, sidecar: dict, identity: dict | None = None) -> None:
+    """Raise CoordattError (a row's error) when the artifact and its sidecar disagree, or the
+    sidecar disagrees with ``identity`` (the model it should hold)."""
+    if identity is not None and sidecar.get("identity") != identity:
+        got = sidecar.get("identity") or {}
+        diff = [f"{k} {got.get(k)!r} (expected {v!r})" for k, v in identity.items()
+                if got.get(k) != v]
+        raise CoordattError(f"{path.name}: its sidecar does not match the model: "
+                            f"{'; '.join(diff)[:200] or 'schema ' + str(sidecar.get('schema'))}")
+    if sidecar.get("schema") != SCHEMA:
+        raise CoordattError(f"{path.name}: sidecar schema {sidecar.get('schema')!r} is from an "
+                            f"earlier coordatt; re-export it")
+    status = (sidecar.get("verification") or {}).get("status")
+    if status == "failed":
+        raise CoordattError(f"{path.name}: its sidecar records a failed verification")
+    fmt = sidecar.get("format")
+    if _EXTENSIONS.get(fmt) != path.suffix:
+        raise CoordattError(f"{path.name}: the sidecar says format {fmt!r}, the file is "
+                            f"{path.suffix or 'without extension'}")
+    size = (sidecar.get("identity") or {}).get("input_size")
+    shape = (sidecar.get("input") or {}).get("shape")
+    if not (isinstance(size, list) and shape == [1, 3, *size]):
+        raise CoordattError(f"{path.name}: the sidecar's input shape {shape} does not match its "
+                            f"input size {size}")
+    if sha256_path(path)[0] != sidecar.get("sha256"):
+        raise CoordattError(f"{path.name} does not match its sidecar's sha256: corrupt or "
+                            f"modified; re-export it")
+
+
+def _export_config(config, model: str, runtime: str | None = None) -> ExportConfig:
+    """The export settings of the artifact ``runtime`` runs (fp32 pte settings for eager)."""
+    fmt, backend, quantize, precision = RUNTIME_ARTIFACT.get(
+        runtime, ("pte", "xnnpack", "none", "fp32"))
+    return ExportConfig(
+        model=model, width_mult=config.width_mult, input_size=config.input_size,
+        weights=config.weights, quantize=quantize,
+        # int8 calibrates on the bundled photos, as `make demo` does
+        calibration_dir=sample_images()[0].parent if quantize == "int8" else None,
+        backend=backend if fmt == "pte" else "xnnpack",
+        coreml_precision=precision if fmt == "coreml" else "fp16",
+        output_dir=config.artifacts_dir)
+
+
+def artifact_for(config, model: str, runtime: str, info: ModelInfo | None = None, *,
+                 progress: bool = True) -> Path:
+    """The artifact ``runtime`` runs: reused when its sidecar matches, exported when missing.
+    Raises CoordattError (a row's error) for a mismatched, foreign or corrupt one."""
+    export_config = _export_config(config, model, runtime)
+    fmt = RUNTIME_ARTIFACT[runtime][0]
+    (target,) = plan(export_config, [fmt])
+    path = target.path
+    if not path.exists():
+        export(export_config, [fmt], verbose=config.verbose, progress=progress)
+        return path
+    sidecar = read_sidecar(path)
+    if sidecar is None:
+        raise CoordattError(f"{path.name} has no coordatt sidecar ({path.name}.json); re-export "
+                            f"it with coordatt-export --overwrite")
+    if info is None:
+        info = prepare_from_config(export_config)
+    check_artifact(path, sidecar, info.identity(export_config.quantize,
+                                                export_config.calibration_dir))
+    return path
+
+
+def subjects_from_config(config) -> list[Subject]:
+    """One subject per ``config.models`` name, its artifacts found or exported."""
+    subjects = []
+    for model in config.models:
+        info = prepare_from_config(_export_config(config, model))
+        subject = Subject(model, info.width_mult, info.input_size, _input_for(info.preprocess),
+                          info.model)
+        for runtime in config.runtimes:
+            if runtime == "eager" or unavailable_reason(runtime):
+                continue
+            try:
+                subject.artifacts[runtime] = artifact_for(config, model, runtime, info)
+            except (CoordattError, ValueError) as e:
+                subject.artifacts[runtime] = str(e)
+        subjects.append(_with_reference(subject))
+    return subjects
+
+
+def _group_key(identity: dict) -> tuple:
+    keep = ("model", "name", "width_mult", "input_size", "num_classes", "weights_sha256")
+    return tuple(str(identity.get(k)) for k in keep)
+
+
+def _rebuild(sidecar: dict) -> tuple[object | None, str | None]:
+    """The eager network a sidecar was exported from, when it can be built here."""
+    identity = sidecar["identity"]
+    spec = str(identity.get("model"))
+    if spec.startswith("module:"):
+        return None, "exported from an in-memory model (export_model): no eager row"
+    weights = sidecar.get("weights") or {}
+    path = None
+    if weights.get("pretrained"):
+        path = Path(str(weights.get("source")))
+        if not path.is_file():
+            return None, f"its weights {path} are not here: no eager row"
+    try:
+        info = prepare_from_config(ExportConfig(
+            model=spec, width_mult=identity.get("width_mult"),
+            input_size=tuple(identity["input_size"]), weights=path,
+            num_classes=identity.get("num_classes"), labels=tuple(sidecar["labels"])))
+    except Exception as e:  # a factory that moved, a registry name this version lacks, ...
+        text = (str(e).strip().splitlines() or [""])[0][:160]
+        return None, f"cannot rebuild {spec}: {text}"
+    if info.weights["sha256"] != identity.get("weights_sha256"):
+        return None, f"{spec} rebuilt here has other weights than the artifacts: no eager row"
+    return info.model, None
+
+
+def discover(folder: Path, runtimes: tuple[str, ...]) -> list[Subject]:
+    """Subjects for every artifact in ``folder`` that has a coordatt sidecar, grouped by the
+    model they hold; ValueError when the folder has none."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ValueError(f"artifacts folder not found: {folder}")
+    found: dict[tuple, list[tuple[Path, dict]]] = {}
+    for side in sorted(folder.glob("*.json")):
+        artifact = side.with_name(side.name[: -len(".json")])
+        sidecar = read_sidecar(artifact) if artifact.exists() else None
+        if sidecar is None or not isinstance(sidecar.get("identity"), dict):
+            continue
+        found.setdefault(_group_key(sidecar["identity"]), []).append((artifact, sidecar))
+    if not found:
+        raise ValueError(f"no artifacts with a coordatt sidecar ({', '.join(KNOWN_SCHEMAS)}) "
+                         f"in {folder}")
+    subjects = []
+    for group in found.values():
+        first = group[0][1]
+        identity = first["identity"]
+        try:
+            x = _input_for(first["preprocess"])
+        except (KeyError, TypeError, ValueError) as e:
+            x, bad = None, f"{group[0][0].name}: unusable preprocess in its sidecar ({e})"
+        else:
+            bad = None
+        label = str(first.get("name") or identity.get("model"))
+        size = tuple(identity.get("input_size") or (0, 0))
+        subject = Subject(label, identity.get("width_mult"), size,
+                          x if x is not None else np.zeros((1, 3, *size), np.float32))
+        if "eager" in runtimes:
+            subject.network, subject.eager_error = _rebuild(first) if bad is None else (None, bad)
+        for artifact, sidecar in group:
+            runtime = runtime_of(sidecar)
+            if runtime is None or runtime not in runtimes:
+                continue
+            try:
+                if bad:
+                    raise CoordattError(bad)
+                check_artifact(artifact, sidecar)
+                subject.artifacts[runtime] = artifact
+            except CoordattError as e:
+                subject.artifacts[runtime] = str(e)
+        subjects.append(_with_reference(subject))
+    return subjects
