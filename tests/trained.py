@@ -5,10 +5,11 @@ little. This fine-tunes MobileNetV2-CA 0.35x at 48x48 from the official random i
 synthetic ten-class set of :mod:`coordatt.train.synthetic` (40 train + 20 val PNGs a class) with
 :func:`coordatt.train.train`, and asserts its validation accuracy (``MIN_VAL_ACC``).
 
-Measured on 2 cores (1 torch thread): 29 s of CPU, 43 s of wall time with the machine's load at
-~4.7 (the other xdist worker and other jobs busy); val accuracy 0.925, the same on every run
-(seeded data, init, order and augmentation; one thread). The first worker to ask builds it under a file lock in a cache
-folder beside the workers' temp folders; the others wait, then read ``trained.json``.
+Measured on 2 cores (1 torch thread): 29 s of CPU; wall time 43 s at a machine load of ~4.7,
+77 s beside the other xdist worker with two more jobs busy; val accuracy 0.925, the same on every
+run (seeded data, init, order and augmentation; one thread). The first worker to ask builds it
+under a file lock in a cache folder beside the workers' temp folders (the run's own folder under
+xdist); the others wait, then read ``trained.json``.
 
 Use it through the ``trained_net`` fixture (tests/conftest.py)::
 

@@ -2,9 +2,9 @@
 
 Ten classes, each a shape or texture (circle, square, ..., stripes, checkerboard, dots) drawn in a
 class hue (jittered) at a random place and size on a noisy background of random colour. Shape and
-colour both carry the label, so a small MobileNetV2-CA learns it from scratch in under a minute on a CPU
-(see tests/trained.py for the measured accuracy); horizontal flips keep every class a class (no
-left/right-handed shapes). Everything follows from ``seed``: same seed, same PNG bytes.
+colour both carry the label, so a small MobileNetV2-CA learns it from scratch in under a minute on
+a CPU (see tests/trained.py for the measured accuracy); horizontal flips keep every class a class
+(no left/right-handed shapes). Everything follows from ``seed``: same seed, same PNG bytes.
 """
 
 from __future__ import annotations
