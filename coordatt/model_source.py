@@ -22,7 +22,7 @@ from torch import nn
 from .checkpoints import CheckpointError, load_checkpoint, read_state_dict
 
 __all__ = ["is_factory_spec", "load_factory", "build_model", "find_classifier",
-           "checkpoint_num_classes", "output_classes", "spec_name"]
+           "checkpoint_num_classes", "output_classes", "spec_name", "replace_classifier"]
 
 _SPEC = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
 
@@ -105,7 +105,9 @@ def checkpoint_num_classes(state: dict[str, torch.Tensor], classifier_key: str) 
     return None
 
 
-def _replace_classifier(model: nn.Module, num_classes: int) -> None:
+def replace_classifier(model: nn.Module, num_classes: int) -> None:
+    """A fresh ``num_classes`` classifier in place: ``reset_classifier`` (timm's interface) when
+    the model has it, else its last nn.Linear swapped for a new one (N(0, 0.01), zero bias)."""
     reset = getattr(model, "reset_classifier", None)
     if callable(reset):
         reset(num_classes)
@@ -169,7 +171,7 @@ def build_model(spec: str, *, width_mult: float | None = None, num_classes: int 
                 if _accepts(factory, "num_classes"):
                     model = _call_factory(spec, factory, {**call, "num_classes": num_classes})
                 else:
-                    _replace_classifier(model, num_classes)
+                    replace_classifier(model, num_classes)
     if weights is not None:
         load_checkpoint(model, weights)
         model.eval()

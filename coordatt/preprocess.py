@@ -16,7 +16,8 @@ import torch
 
 from .mobilenetv2 import IMAGENET_MEAN, IMAGENET_STD
 
-__all__ = ["preprocess_config", "load_image", "list_images", "sample_images", "CROP_PCT"]
+__all__ = ["preprocess_config", "load_image", "list_images", "spread", "sample_images",
+           "CROP_PCT"]
 
 CROP_PCT = 0.875  # 224 / 256, the standard ImageNet evaluation crop
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -66,15 +67,27 @@ def load_image(path: str | os.PathLike, config: dict) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)))[None]
 
 
-def list_images(folder: str | os.PathLike) -> list[Path]:
-    """JPEG and PNG files in ``folder`` (not recursive), sorted; ValueError if there are none."""
+def list_images(folder: str | os.PathLike, *, recursive: bool = False) -> list[Path]:
+    """JPEG and PNG files in ``folder`` (and its subfolders when ``recursive``, e.g. one folder a
+    class), sorted by path; ValueError if the folder is missing, not a folder, or has none."""
     folder = Path(folder)
-    if not folder.is_dir():
+    if not folder.exists():
         raise ValueError(f"image folder not found: {folder}")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not folder.is_dir():
+        raise ValueError(f"image folder {folder} is not a folder")
+    found = folder.rglob("*") if recursive else folder.iterdir()
+    files = sorted(p for p in found if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if not files:
-        raise ValueError(f"no .jpg/.jpeg/.png images in {folder}")
+        where = f"{folder} or its subfolders" if recursive else str(folder)
+        raise ValueError(f"no .jpg/.jpeg/.png images in {where}")
     return files
+
+
+def spread(items: list, n: int) -> list:
+    """At most ``n`` of ``items``, evenly spaced (every class of a sorted class-folder tree)."""
+    if len(items) <= n:
+        return list(items)
+    return [items[i * len(items) // n] for i in range(n)]
 
 
 def sample_images() -> list[Path]:

@@ -133,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
             runtimes=args.runtimes, threads=args.threads,
             warmup=args.warmup, iters=args.iters, block_size=args.block_size,
             width_mult=args.width_mult, input_size=args.input_size, weights=args.weights,
-            artifacts_dir=args.artifacts or Path("artifacts"), profile=args.profile, verbose=args.verbose)
+            artifacts_dir=args.artifacts or Path("artifacts"), profile=args.profile,
+            verbose=args.verbose)
         if args.device == "android":
             rows, profiles = run_on_android(config, serial=args.serial, apk=args.apk,
                                             timeout_s=args.device_timeout), {}

@@ -25,7 +25,7 @@ from torch import nn
 from .._quiet import quiet
 from ..errors import ExportError, require
 from ..model_source import is_factory_spec, load_factory, spec_name
-from ..preprocess import list_images, load_image, sample_images
+from ..preprocess import list_images, load_image, sample_images, spread
 from ..registry import check_model_args
 from . import sidecar as sidecars
 from .subject import ModelInfo, check_capture, prepare_from_config, prepare_module, safe_name
@@ -124,7 +124,8 @@ def _validate_settings(config: ExportConfig, formats: Sequence[str]) -> None:
     if config.calibration_dir is not None:
         if config.quantize != "int8":
             raise ValueError("--calibration-dir is used by --quantize int8 only")
-        list_images(config.calibration_dir)  # a missing or empty folder fails before any work
+        # a missing or empty folder fails before any work
+        list_images(config.calibration_dir, recursive=True)
     if config.name is not None:
         safe_name(config.name)
 
@@ -209,8 +210,18 @@ def build_export_model(config: ExportConfig) -> tuple[nn.Module, dict]:
     return info.model, info.weights
 
 
-def _verification_inputs(info: ModelInfo) -> list[torch.Tensor]:
-    """The fixed verification batch: the bundled photos, then one seeded Gaussian input."""
+# int8 exports calibrated on a folder are verified on this many of its images: the model's own
+# domain (a shapes or flowers classifier's int8 agreement on ImageNet photos means little)
+DOMAIN_VERIFICATION_IMAGES = 8
+
+
+def _verification_inputs(info: ModelInfo, config: ExportConfig) -> list[torch.Tensor]:
+    """The fixed verification batch: the bundled photos and one seeded Gaussian input; for int8
+    with a calibration folder, images spread over that folder instead."""
+    if config.quantize == "int8" and config.calibration_dir is not None:
+        files = spread(list_images(config.calibration_dir, recursive=True),
+                       DOMAIN_VERIFICATION_IMAGES)
+        return [load_image(p, info.preprocess) for p in files]
     inputs = [load_image(p, info.preprocess) for p in sample_images()]
     inputs.append(torch.randn(1, 3, *info.input_size, generator=torch.Generator().manual_seed(0)))
     return inputs
@@ -290,7 +301,7 @@ def _export_prepared(info: ModelInfo, config: ExportConfig, targets: list[Target
     example = torch.zeros(1, 3, *info.input_size)
     with quiet(verbose):
         check_capture(info.model, example)  # a model torch.export cannot capture fails here
-    inputs = _verification_inputs(info) if config.verify else []
+    inputs = _verification_inputs(info, config) if config.verify else []
     with torch.no_grad():
         reference = [info.model(x) for x in inputs]
 

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from ..errors import require
-from ..preprocess import list_images, load_image
+from ..preprocess import list_images, load_image, spread
 
 __all__ = ["quantize_int8", "calibration_inputs", "MAX_CALIBRATION_IMAGES"]
 
@@ -26,13 +26,14 @@ def calibration_inputs(
 ) -> tuple[list[torch.Tensor], str]:
     """[1, 3, H, W] calibration inputs and a description of where they came from.
 
-    From the JPEG/PNG images in ``folder`` (at most MAX_CALIBRATION_IMAGES, sorted by name),
+    From the JPEG/PNG images in ``folder`` and its subfolders (one a class, as a training set
+    is laid out; at most MAX_CALIBRATION_IMAGES, spread evenly over the sorted paths),
     preprocessed as the model expects; without a folder, generated data (smooth random images,
     normalised like photos), with a warning: activation ranges from such data fit real photos
     poorly, and int8 accuracy suffers.
     """
     if folder is not None:
-        files = list_images(folder)[:MAX_CALIBRATION_IMAGES]
+        files = spread(list_images(folder, recursive=True), MAX_CALIBRATION_IMAGES)
         return [load_image(p, preprocess) for p in files], f"{len(files)} images from {folder}"
     warnings.warn(
         "int8: no --calibration-dir, calibrating on generated data; accuracy will suffer. "

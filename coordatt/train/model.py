@@ -8,7 +8,7 @@ import os
 
 from torch import nn
 
-from ..model_source import _replace_classifier, build_model, find_classifier, output_classes
+from ..model_source import build_model, find_classifier, output_classes, replace_classifier
 
 __all__ = ["build_for_finetuning", "classifier_of", "replace_classifier"]
 
@@ -19,13 +19,6 @@ def classifier_of(model: nn.Module) -> nn.Module:
     if found is None:
         raise ValueError(f"{type(model).__name__} has no nn.Linear classifier")
     return found[1]
-
-
-def replace_classifier(model: nn.Module, num_classes: int) -> nn.Module:
-    """A fresh ``num_classes`` classifier in place: ``reset_classifier`` when the model has it,
-    else its last nn.Linear swapped for a new one (official init); returns the model."""
-    _replace_classifier(model, num_classes)
-    return model
 
 
 def build_for_finetuning(model: str, *, num_classes: int, input_size: tuple[int, int],
