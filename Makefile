@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.coordatt-installed
 
-.PHONY: setup test demo lint clean
+.PHONY: setup test test-full demo lint clean
 
 setup: $(STAMP)
 
@@ -21,6 +21,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 test: setup
+	$(PY) -m pytest -q -n 2 --dist loadfile -m "not full_zoo"
+
+# everything, the full-depth lowering of every registered network included (~20 min more)
+test-full: setup
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
 demo: setup

@@ -37,7 +37,7 @@ _MODELS: dict[str, Callable[..., nn.Module]] = {
 }
 # settings a caller may pass through create_model's **kwargs; the attention ones only to models
 # with attention
-_NET_KWARGS = ("act", "dropout")
+_NET_KWARGS = ("act", "dropout", "settings")
 _ATTN_KWARGS = ("reduction", "attn_kwargs", "attn_blocks")
 
 
@@ -83,8 +83,9 @@ def create_model(
             this package's own state_dict, or either as ``.safetensors``. None keeps the official
             random init.
         **kwargs: the network's settings (see :func:`model_kwargs`): ``act`` ("relu6" or
-            "hswish"), ``dropout``; with attention also ``reduction`` (CA 32, SE and CBAM 24 by
-            default), ``attn_kwargs`` and ``attn_blocks`` ("default", "all" or block indices).
+            "hswish"), ``dropout``, ``settings`` (the block table, architecture as data:
+            ``INVERTED_RESIDUAL_SETTINGS`` / ``SANDGLASS_SETTINGS`` by default); with attention
+            also ``reduction`` (CA 32, SE and CBAM 24 by default), ``attn_kwargs`` and ``attn_blocks`` ("default", "all" or block indices).
 
     Returns the model in eval mode when weights are loaded, in train mode otherwise (as timm).
     Every model has ``num_features``, ``forward_features``, ``get_classifier`` and

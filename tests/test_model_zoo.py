@@ -173,35 +173,6 @@ def test_classifier_interface(name):
     assert model(x).shape == (2, model.num_features)
 
 
-def _small(name):
-    torch.manual_seed(0)
-    return coordatt.create_model(name, width_mult=0.35).eval(), torch.randn(1, 3, 64, 64)
-
-
-@pytest.mark.parametrize("name", list(MEASURED))
-def test_lowers_to_one_xnnpack_delegate(name):
-    pytest.importorskip("executorch")
-    from coordatt.export.pte import lower_to_pte
-
-    model, x = _small(name)
-    torch.export.export(model, (x,), strict=True)
-    _, report = lower_to_pte(model, x)
-    assert (report["delegates"], report["non_delegated_ops"]) == (1, 0), report
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", list(MEASURED))
-def test_lowers_to_one_xnnpack_delegate_int8(name):
-    pytest.importorskip("executorch")
-    from coordatt.export.pte import lower_to_pte
-    from coordatt.export.quantize import quantize_int8
-
-    model, x = _small(name)
-    program = quantize_int8(model, x, [torch.randn(1, 3, 64, 64) for _ in range(2)])
-    _, report = lower_to_pte(program, x)
-    assert (report["delegates"], report["non_delegated_ops"]) == (1, 0), report
-
-
 def test_official_layout_checkpoint_is_for_mobilenetv2_only(tmp_path):
     from coordatt.checkpoints import to_official_state_dict
 
