@@ -85,7 +85,8 @@ def create_model(
         **kwargs: the network's settings (see :func:`model_kwargs`): ``act`` ("relu6" or
             "hswish"), ``dropout``, ``settings`` (the block table, architecture as data:
             ``INVERTED_RESIDUAL_SETTINGS`` / ``SANDGLASS_SETTINGS`` by default); with attention
-            also ``reduction`` (CA 32, SE and CBAM 24 by default), ``attn_kwargs`` and ``attn_blocks`` ("default", "all" or block indices).
+            also ``reduction`` (CA 32, SE and CBAM 24 by default), ``attn_kwargs`` and
+            ``attn_blocks`` ("default", "all" or block indices).
 
     Returns the model in eval mode when weights are loaded, in train mode otherwise (as timm).
     Every model has ``num_features``, ``forward_features``, ``get_classifier`` and
