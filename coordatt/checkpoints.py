@@ -135,13 +135,15 @@ def _likely_cause(model: nn.Module, state: Mapping[str, torch.Tensor], key: str)
     """A hint for the first mismatch: another width, another class count, CA or no CA."""
     stem = state.get("stem.conv.weight")
     ours = model.state_dict()
-    if stem is not None and stem.shape[0] != ours["stem.conv.weight"].shape[0]:
+    if stem is not None and "stem.conv.weight" in ours and \
+            stem.shape[0] != ours["stem.conv.weight"].shape[0]:
         return (f"the checkpoint's stem has {stem.shape[0]} channels, the model "
                 f"{ours['stem.conv.weight'].shape[0]}: it is for another width_mult")
     fc = state.get("classifier.weight")
     if key.startswith("classifier") and fc is not None:
-        return f"the checkpoint has {fc.shape[0]} classes: pass num_classes={fc.shape[0]}"
-    model_has_ca = any(k.split(".")[2] == "attn" for k in ours if k.startswith("blocks."))
+        return (f"the checkpoint has {fc.shape[0]} classes: pass num_classes={fc.shape[0]} "
+                f"(--num-classes), or leave it out to take the checkpoint's")
+    model_has_ca = any(k.split(".")[2:3] == ["attn"] for k in ours if k.startswith("blocks."))
     ckpt_has_ca = any(".attn." in k or ".conv.6.conv1." in k for k in state)
     if ckpt_has_ca != model_has_ca:
         return ("the checkpoint has Coordinate Attention: use mobilenetv2_ca" if ckpt_has_ca
@@ -158,7 +160,9 @@ def _first(keys) -> str:
 def load_checkpoint(model: nn.Module, path: str | os.PathLike) -> nn.Module:
     """Load a checkpoint into ``model`` in place, all or nothing; returns the model."""
     raw = read_state_dict(path)
-    if any(k.startswith("features.") for k in raw):  # the official layout
+    expected = model.state_dict()
+    own_layout = raw.keys() == expected.keys()  # a model of the user's may name a "features."
+    if not own_layout and any(k.startswith("features.") for k in raw):  # the official layout
         if not all(hasattr(b, "pwl") for b in getattr(model, "blocks", [None])):
             raise CheckpointError(
                 f"{path} is in the official MobileNetV2(-CA) layout; {type(model).__name__} "
@@ -173,7 +177,6 @@ def load_checkpoint(model: nn.Module, path: str | os.PathLike) -> nn.Module:
     else:
         state = raw
 
-    expected = model.state_dict()
     missing = expected.keys() - state.keys()
     unexpected = state.keys() - expected.keys()
     if missing or unexpected:

@@ -239,7 +239,7 @@ def test_table_lists_every_runtime_with_speedup_vs_eager(doc):
 
 def test_table_ca_overhead_section():
     table = render_table(fixed_median_doc())
-    section = table.split("Coordinate Attention overhead")[1].splitlines()
+    section = table.split("Attention overhead")[1].splitlines()
     eager_1 = next(ln for ln in section if " eager " in ln)
     assert eager_1.rstrip().endswith("+15.0%")  # 23 / 20
     ort_lines = [ln for ln in section if "onnxruntime" in ln]
@@ -249,7 +249,7 @@ def test_table_ca_overhead_section():
 
 def test_no_overhead_section_without_both_models():
     only_ca = make_results(MACHINE, CONFIG, [make_row("mobilenetv2_ca", "eager")])
-    assert "Coordinate Attention overhead" not in render_table(only_ca)
+    assert "Attention overhead" not in render_table(only_ca)
 
 
 def test_device_rows_have_their_own_section(doc):

@@ -124,7 +124,7 @@ def test_settings_pass_through():
 
 @pytest.mark.parametrize(("name", "kwargs", "match"), [
     ("mobilenetv2_ca", {"attention": "se"}, "unknown argument 'attention'.*valid: .*act, dropout, "
-                                            "reduction, attn_kwargs, attn_blocks"),
+                                            "settings, reduction, attn_kwargs, attn_blocks"),
     ("mobilenetv2", {"reduction": 16}, "unknown argument 'reduction' for mobilenetv2"),
     ("mobilenext_se", {"act": "gelu"}, "unknown activation 'gelu'; choose from relu6, hswish"),
     ("mobilenext_ca", {"attn_blocks": [20]}, "20 is not a block index.*blocks 0..19"),

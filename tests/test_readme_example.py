@@ -34,7 +34,7 @@ def test_readme_commands_name_the_files_train_writes():
 @pytest.fixture
 def user_folder(tmp_path, monkeypatch):
     (tmp_path / "mynets.py").write_text(_readme_block("# mynets.py"), encoding="utf-8")
-    write_synthetic_dataset(tmp_path / "my_photos", train_per_class=24, val_per_class=0, size=56)
+    write_synthetic_dataset(tmp_path / "my_photos", train_per_class=40, val_per_class=0, size=56)
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     yield tmp_path
@@ -44,12 +44,13 @@ def user_folder(tmp_path, monkeypatch):
 def test_own_backbone_example(user_folder, capsys):
     size = ["--input-size", "48"]
     assert train_main(["--model", "mynets:mynet_ca", "--data", "my_photos", *size,
-                       "--epochs", "8", "--lr", "3e-3", "--threads", "1", "-q"]) == 0
+                       "--epochs", "12", "--lr", "3e-3", "--threads", "1", "-q"]) == 0
     run = user_folder / "runs" / "mynet_ca"
     ckpt = run / "mynet_ca_48x48_10cls.safetensors"
     summary = json.loads((run / "mynet_ca_48x48_10cls.json").read_text())
     assert ckpt.is_file() and (run / "labels.txt").is_file()
-    assert summary["best_val_acc"] >= 0.6, summary["epochs"]  # 10 classes: chance is 0.1
+    # measured: val accuracy 10% for 3 epochs, then 95-100% from epoch 5 (chance: 10%)
+    assert summary["best_val_acc"] >= 0.8, summary["epochs"]
 
     common = ["--model", "mynets:mynet_ca", *size, "--weights", str(ckpt),
               "--labels", str(run / "labels.txt")]

@@ -33,7 +33,15 @@ VERSIONED_PACKAGES = ("torch", "onnxruntime", "onnx", "executorch", "coremltools
 CSV_COLUMNS = ("model", "width_mult", "input_size", "runtime", "precision", "threads",
                "device", "load_ms", "iters", *STAT_FIELDS, "peak_rss_mb", "max_abs_diff",
                "error")  # fmt: skip
-BASELINE_MODEL, CA_MODEL = "mobilenetv2", "mobilenetv2_ca"
+# a network with attention and the same network without it: mobilenetv2_ca vs mobilenetv2, ...
+ATTENTION_SUFFIXES = ("_ca", "_se", "_cbam")
+
+
+def _baseline_of(model: str) -> str | None:
+    for suffix in ATTENTION_SUFFIXES:
+        if model.endswith(suffix):
+            return model[: -len(suffix)]
+    return None
 # /proc/cpuinfo and macOS sysctl flag -> the name we report; asimddp is Linux's name for dotprod.
 ISA_ORDER = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "fma", "neon", "dotprod", "i8mm", "sve")
 ISA_ALIASES = {name: name for name in ISA_ORDER} | {
@@ -292,24 +300,27 @@ def _eager_medians(rows: list[Mapping[str, Any]]) -> dict[tuple, float]:
 
 
 def _ca_overhead_lines(rows: list[Mapping[str, Any]]) -> list[str]:
+    """Each attention network against the same network without attention, measured alike
+    (mobilenetv2_ca vs mobilenetv2, mobilenext_se vs mobilenext, ...)."""
     medians: dict[tuple, dict[str, Mapping[str, Any]]] = {}
     for row in sorted(rows, key=_row_order):
         if row["error"] is None and row["median_ms"] is not None:
             key = (_model_key(row)[1:], _row_order(row))
             medians.setdefault(key, {}).setdefault(row["model"], row)
-    pairs = [m for m in medians.values() if BASELINE_MODEL in m and CA_MODEL in m]
+    pairs = [(m[_baseline_of(name)], row) for m in medians.values() for name, row in m.items()
+             if _baseline_of(name) in m]
     if not pairs:
         return []
     header = (f"  {'width':>5}  {'input':<7}  {'runtime':<24}  {'precision':<9}  {'threads':>7}"
-              f"  {BASELINE_MODEL:>14}  {CA_MODEL:>14}  {'overhead':>8}")  # fmt: skip
-    lines = ["", "Coordinate Attention overhead (median ms, mobilenetv2_ca vs mobilenetv2)", header]
-    for pair in pairs:
-        base, ca = pair[BASELINE_MODEL], pair[CA_MODEL]
-        overhead = (ratio(ca["median_ms"], base["median_ms"]) - 1) * 100
+              f"  {'model':<16}  {'baseline ms':>11}  {'ms':>8}  {'overhead':>8}")  # fmt: skip
+    lines = ["", "Attention overhead (median ms, each network vs the same without attention)",
+             header]
+    for base, net in sorted(pairs, key=lambda p: (p[1]["model"], _row_order(p[1]))):
+        overhead = (ratio(net["median_ms"], base["median_ms"]) - 1) * 100
         lines.append(
-            f"  {_text(ca['width_mult']):>5}  {_size_text(ca) or '-':<7}  {ca['runtime']:<24}"
-            f"  {_text(ca['precision']):<9}  {_text(ca['threads']):>7}"
-            f"  {base['median_ms']:>14.2f}  {ca['median_ms']:>14.2f}  {overhead:>+7.1f}%"
+            f"  {_text(net['width_mult']):>5}  {_size_text(net) or '-':<7}  {net['runtime']:<24}"
+            f"  {_text(net['precision']):<9}  {_text(net['threads']):>7}  {net['model']:<16}"
+            f"  {base['median_ms']:>11.2f}  {net['median_ms']:>8.2f}  {overhead:>+7.1f}%"
         )
     return lines
 

@@ -50,8 +50,12 @@ def _size(n: int) -> str:
 def _ops(r: ExportResult) -> str:
     rep = r.report
     if r.target.format == "pte":
-        return (f"{rep['delegates']} delegate, {rep['delegated_ops']} in / "
+        text = (f"{rep['delegates']} delegate, {rep['delegated_ops']} in / "
                 f"{rep['non_delegated_ops']} out")
+        names = sorted(set(rep.get("non_delegated_op_names") or []))
+        if rep["non_delegated_ops"] and names and r.target.backend == "xnnpack":
+            text += f" ({', '.join(n.removeprefix('aten::') for n in names[:3])})"
+        return text
     if r.target.format == "onnx":
         return f"{rep['nodes']} nodes"
     return f"{rep['ops']} MIL ops"
