@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -34,6 +36,9 @@ RESULT_FILE = "files/benchmark_results.json"
 PARTIAL_FILE = "files/benchmark_results.partial.json"  # the app's rows so far, if it dies
 ANDROID_FORMATS = (".pte", ".onnx")  # what the app can run; .mlpackage is for Apple devices
 LOGCAT_LINES = 15
+# what `adb devices` may say of a phone (adb's ConnectionState names)
+DEVICE_STATES = ("device", "unauthorized", "no permissions", "offline", "bootloader", "recovery",
+                 "sideload", "rescue", "host", "authorizing", "connecting", "detached", "unknown")
 
 
 class AdbError(RuntimeError):
@@ -120,24 +125,67 @@ def find_adb() -> Path:
     )
 
 
-def _run_adb(adb: Path, args: list[str], timeout_s: float) -> subprocess.CompletedProcess[str]:
+def _adb_words(args: list[str]) -> str:
+    command = args[2:] if args[:1] == ["-s"] else args
+    return " ".join([*command[:1], *" ".join(command[1:]).split()[:2]])
+
+
+def _run_adb(
+    adb: Path, args: list[str], timeout_s: float, *, lenient: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """Run adb; its output must be UTF-8 text unless ``lenient`` (logcat: apps log any bytes),
+    where undecodable bytes become U+FFFD."""
+    if not math.isfinite(timeout_s):
+        raise ValueError(f"adb timeout must be a finite number of seconds, got {timeout_s!r}")
+    what = _adb_words(args)
     try:
-        return subprocess.run(
+        # its own session: Ctrl-C reaches us, not adb, and a timeout kills what adb started
+        proc = subprocess.Popen(
             [str(adb), *args],
-            capture_output=True,
-            text=True,
-            timeout=max(timeout_s, 0.1),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
-    except subprocess.TimeoutExpired as e:
-        command = args[2:] if args[:1] == ["-s"] else args
-        what = " ".join([*command[:1], *" ".join(command[1:]).split()[:2]])
-        raise AdbTimeout(
-            f"'adb {what}' did not answer within {timeout_s:.0f} s: unlock the phone, check the "
-            "USB cable, or run 'adb kill-server' and retry"
-        ) from e
     except OSError as e:
         raise AdbNotFound(f"cannot run {adb}: {e.strerror}; reinstall platform-tools") from e
+    try:
+        stdout, stderr = proc.communicate(timeout=max(timeout_s, 0.1))
+    except BaseException as e:  # a timeout, Ctrl-C: adb must not outlive the call
+        _kill(proc)
+        if isinstance(e, subprocess.TimeoutExpired):
+            raise AdbTimeout(
+                f"'adb {what}' did not answer within {timeout_s:.3g} s: unlock the phone, check "
+                "the USB cable, or run 'adb kill-server' and retry"
+            ) from None
+        raise
+    raw = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+    texts = []
+    for data in (raw.stdout, raw.stderr):
+        try:
+            texts.append(data.decode("utf-8"))
+        except UnicodeDecodeError:
+            text = data.decode("utf-8", errors="replace")
+            if not lenient:
+                raise AdbCommandFailed(
+                    f"'adb {what}' printed bytes that are not text ({text.strip()[:80]!r}): "
+                    "check the adb install and the cable, or run 'adb kill-server' and retry"
+                ) from None
+            texts.append(text)
+    return subprocess.CompletedProcess(raw.args, raw.returncode, texts[0], texts[1])
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        pass
+    try:  # a child that escaped the group may hold the pipes: stop waiting after 5 s
+        proc.communicate(timeout=5)
+    except subprocess.TimeoutExpired:
+        for pipe in (proc.stdout, proc.stderr):
+            pipe.close()
+    proc.wait(5)
 
 
 def list_devices(adb: Path | None = None, timeout_s: float = 15.0) -> list[tuple[str, str]]:
@@ -157,6 +205,11 @@ def list_devices(adb: Path | None = None, timeout_s: float = 15.0) -> list[tuple
         rest = rest.strip()
         # states are one word except "no permissions (...)"
         state = "no permissions" if rest.startswith("no permissions") else rest.split(" ")[0]
+        if state not in DEVICE_STATES:
+            raise AdbCommandFailed(
+                f"'adb devices' printed a line it does not explain ({line[:80]!r}); run "
+                "'adb kill-server' and retry"
+            )
         devices.append((serial, state))
     return devices
 
@@ -207,10 +260,18 @@ def select_device(
 class AndroidDevice:
     """One selected phone; every adb call goes to it with ``-s SERIAL``."""
 
-    def __init__(self, serial: str, *, adb: Path | None = None, call_timeout_s: float = 30.0):
+    def __init__(
+        self,
+        serial: str,
+        *,
+        adb: Path | None = None,
+        call_timeout_s: float = 30.0,
+        deadline: float | None = None,
+    ):
         self.serial = serial
         self.adb = adb or find_adb()
         self.call_timeout_s = call_timeout_s
+        self.deadline = deadline  # time.monotonic() by which every adb call must be over
         self._info: dict[str, Any] | None = None
 
     def adb_call(
@@ -218,6 +279,14 @@ class AndroidDevice:
     ) -> subprocess.CompletedProcess[str]:
         """``adb -s SERIAL <args>``; a non-zero exit raises AdbCommandFailed when ``check``."""
         timeout = self.call_timeout_s if timeout_s is None else timeout_s
+        if self.deadline is not None:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                raise AdbTimeout(
+                    f"the device run did not finish within --device-timeout (before "
+                    f"'adb {_adb_words(list(args))}'): raise --device-timeout or lower --iters"
+                )
+            timeout = min(timeout, remaining)
         result = _run_adb(self.adb, ["-s", self.serial, *args], timeout)
         if check and result.returncode != 0:
             raise AdbCommandFailed(
@@ -307,9 +376,10 @@ class AndroidDevice:
 
     def logcat_tail(self, lines: int = LOGCAT_LINES) -> list[str]:
         """The last lines the app and the crash reporter logged (empty when adb fails)."""
-        try:
+        try:  # bounded on its own (10 s), also after the deadline: the log says what went wrong
             filters = "logcat -d -s coordatt:* AndroidRuntime:E".split()
-            result = self.adb_call(*filters, timeout_s=min(self.call_timeout_s, 10), check=False)
+            timeout = min(self.call_timeout_s, 10)
+            result = _run_adb(self.adb, ["-s", self.serial, *filters], timeout, lenient=True)
         except AdbError:
             return []
         return [line for line in result.stdout.splitlines() if line.strip()][-lines:]
@@ -337,6 +407,7 @@ class AndroidDevice:
         ):
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
                 raise ValueError(f"{name}={value!r}: must be an integer >= {least}")
+        check_timeout(timeout_s)
         deadline = time.monotonic() + timeout_s
 
         def left() -> float:
@@ -344,7 +415,7 @@ class AndroidDevice:
             if remaining <= 0:
                 raise AdbTimeout(
                     f"the benchmark did not finish within {timeout_s:g} s: raise "
-                    "--timeout or lower --iters",
+                    "--device-timeout or lower --iters",
                     self.logcat_tail(),
                 )
             return min(self.call_timeout_s, remaining)
@@ -406,7 +477,7 @@ class AndroidDevice:
             if deadline - time.monotonic() <= poll_s:
                 raise NoResult(
                     f"{package} is running but wrote no readable {RESULT_FILE} "
-                    f"within {timeout_s:g} s: raise --timeout or check the app log",
+                    f"within {timeout_s:g} s: raise --device-timeout or check the app log",
                     self.logcat_tail(),
                 )
             time.sleep(poll_s)
@@ -422,6 +493,14 @@ class AndroidDevice:
             row["device_info"] = merged
             row["source"] = "android-app"
         return rows
+
+
+def check_timeout(timeout_s: float) -> None:
+    """ValueError unless ``timeout_s`` is a finite number of seconds above 0."""
+    if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or \
+            not math.isfinite(timeout_s) or timeout_s <= 0:
+        raise ValueError(f"--device-timeout must be a finite number of seconds above 0, "
+                         f"got {timeout_s!r}")
 
 
 def _rows_or_none(result: subprocess.CompletedProcess[str]) -> list[dict[str, Any]] | None:
@@ -460,9 +539,13 @@ def run_on_device(
 ) -> list[dict[str, Any]]:
     """Select the phone, install ``apk`` if given, push ``artifacts``, run, return the rows.
 
-    The entry point for ``coordatt-bench --device android``.
+    ``timeout_s`` bounds all of it: every adb call (selection, install, push, start, polls)
+    and the wait for the app's results. The entry point for ``coordatt-bench --device android``.
     """
-    device = select_device(serial)
+    check_timeout(timeout_s)
+    deadline = time.monotonic() + timeout_s
+    device = select_device(serial, timeout_s=min(15.0, timeout_s))
+    device.deadline = deadline
     if apk is not None:
         device.install_apk(apk)
     pushed = device.push_artifacts(list(artifacts), remote_dir)
@@ -477,5 +560,5 @@ def run_on_device(
         iters=iters,
         warmup=warmup,
         threads=threads,
-        timeout_s=timeout_s,
+        timeout_s=max(deadline - time.monotonic(), 1e-3),
     )

@@ -32,7 +32,7 @@ def _draw_spread(ax: Any, row: Mapping[str, Any], y: float, height: float, color
         ax.hlines(y, low, high, color=color, linewidth=1.2)
         ax.vlines([low, high], y - height / 4, y + height / 4, color=color, linewidth=1.2)
     ax.vlines(center, y - height / 2, y + height / 2, color="black", linewidth=1.6)
-    text = f"{center:.0f}" if center >= 100 else f"{center:.3g}"
+    text = f"{center:.0f}" if 100 <= center < 1e7 else f"{center:.3g}"
     kind = "" if row["median_ms"] is not None else " (mean)"
     ax.annotate(f"{text} ms{kind}", (max(center, high or center), y), xytext=(4, 0),
                 textcoords="offset points", va="center", fontsize=7)  # fmt: skip
@@ -66,7 +66,8 @@ def render_chart(doc: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
     models = sorted({label(r) for r in rows})
     colors = {m: MODEL_COLORS[i % len(MODEL_COLORS)] for i, m in enumerate(models)}
     centers = [c for r in rows if r["error"] is None and (c := _center_ms(r)) is not None]
-    log_x = bool(centers) and max(centers) / min(centers) > 20
+    # a log axis needs positive times: a 0 ms median (a coarse clock) keeps it linear
+    log_x = bool(centers) and min(centers) > 0 and max(centers) > 20 * min(centers)
     categories = {}
     for panel in panels:
         in_panel = [r for r in rows if (r["device"], r["threads"]) == panel]
@@ -98,7 +99,7 @@ def render_chart(doc: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
             ax.set_xscale("log")
     bottom = axes[-1, 0]
     bottom.set_xlabel("ms per inference (bar, black line: median; box: p25-p75; whiskers: p10-p90)")
-    if centers:
+    if centers and max(centers) > 0:
         low, high = min(centers), max(centers)
         bottom.set_xlim((low / 2, high * 3) if log_x else (0, high * 1.35))
     handles = [plt.Rectangle((0, 0), 1, 1, color=colors[m]) for m in models]

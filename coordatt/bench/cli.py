@@ -4,18 +4,13 @@ table, results.json, results.csv and a chart. A thin layer over coordatt.bench.h
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+import tempfile
 from pathlib import Path
 
-from ..checkpoints import CheckpointError
-from ..errors import CoordattError
-from ..export.cli import parse_input_size
-from ..registry import WIDTH_MULTS, list_models
-from . import report
-from .android import AdbError
-from .harness import BenchConfig, run_benchmark, run_on_android
-from .profile import render_profile
-from .runners import DEFAULT_RUNTIMES, RUNTIMES
+# Everything else is imported inside main(), under its Ctrl-C handler: importing torch takes
+# seconds, and an interrupt then must end with one line, not a traceback.
 
 __all__ = ["main"]
 
@@ -31,7 +26,22 @@ def _ints(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"bad thread list {text!r}; use e.g. 1,2") from None
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"--device-timeout must be a finite number of seconds "
+                                         f"above 0, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from ..export.cli import parse_input_size
+    from ..registry import WIDTH_MULTS, list_models
+    from .runners import DEFAULT_RUNTIMES, RUNTIMES
+
     p = argparse.ArgumentParser(prog="coordatt-bench", description=__doc__,
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--models", type=_names,
@@ -63,8 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="measure here, or on a phone over adb with the demo app")
     p.add_argument("--serial", help="adb serial of the phone (when several are connected)")
     p.add_argument("--apk", type=Path, help="install this demo app APK first")
-    p.add_argument("--device-timeout", type=float, default=600.0,
-                   help="seconds to wait for the app's results")
+    p.add_argument("--device-timeout", type=_seconds, default=600.0,
+                   help="seconds the phone may take in all: choosing it (15 s at most, before "
+                        "any export), then install, push, every adb call and the wait for the "
+                        "app's results, over all thread counts")
     p.add_argument("--from-device-log", type=Path, action="append", metavar="FILE",
                    help="fold a device run into the results: executor_runner or "
                         "onnxruntime_perf_test output, minibench or the app's "
@@ -95,19 +107,58 @@ class _Progress:
             sys.stderr.write("\r\x1b[K")
 
 
-def _render(doc: dict, out_dir: Path | None) -> None:
+def _note(text: str) -> None:
+    print(f"note: {text}", file=sys.stderr)
+
+
+def _render(doc: dict, out_dir: Path) -> bool:
+    """Print the table and write the files; False when ``out_dir`` failed and the results
+    went to a new temporary folder instead (said on stderr): samples are never lost."""
+    from . import report
+
     print(report.render_table(doc))
-    if out_dir is not None:
-        written = report.write_results(doc, out_dir)
-        print(f"\nwritten: {', '.join(str(p) for p in written.values())}")
+    try:
+        written = report.write_results(doc, out_dir, notice=_note)
+    except OSError as e:
+        fallback = Path(tempfile.mkdtemp(prefix="coordatt-bench-"))
+        written = report.write_results(doc, fallback, notice=_note)
+        print(f"error: cannot write results to {out_dir} ({e.strerror or e}); saved them to "
+              f"{fallback} instead", file=sys.stderr)
+        return False
+    print(f"\nwritten: {', '.join(str(p) for p in written.values())}")
+    return True
+
+
+def _check_inputs(args) -> None:
+    """Stat every path bench will read or write before anything is opened or measured."""
+    from .paths import check_folder, check_output_dir, check_regular_file
+
+    if args.from_json is not None:
+        check_regular_file(args.from_json, "--from")
+    for path in args.from_device_log or []:
+        check_regular_file(path, "--from-device-log")
+    if args.weights is not None:
+        check_regular_file(args.weights, "--weights")
+    if args.artifacts is not None and (args.models is None or args.artifacts.exists()):
+        check_folder(args.artifacts, "--artifacts")
+    check_output_dir(_output_dir(args))
+
+
+def _output_dir(args) -> Path:
+    if args.output_dir is not None:
+        return args.output_dir
+    return args.from_json.parent if args.from_json is not None else Path("bench_results")
 
 
 def _fold(args) -> int:
     """--from and --from-device-log: re-render, adding device rows; nothing is measured."""
+    from . import report
     from .device_logs import load_device_log
 
     if args.from_json is not None:
         doc = report.load_results(args.from_json)
+        for line in report.recompute_statistics(doc):
+            _note(line)
     else:
         doc = report.make_results(report.machine_info(), {}, [])
     hint = args.models[0] if args.models and len(args.models) == 1 else None
@@ -117,14 +168,50 @@ def _fold(args) -> int:
             raise ValueError(f"{path} does not name the model it measured; pass --models NAME")
         doc["results"] += rows
     report.validate_results(doc)
-    default = args.from_json.parent if args.from_json is not None else Path("bench_results")
-    _render(doc, args.output_dir or default)
-    return 0
+    return 0 if _render(doc, _output_dir(args)) else 1
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
+        return _main(argv)
+    except KeyboardInterrupt as e:
+        rows = getattr(e, "rows", None)
+        if rows:  # a device run: the thread counts finished before Ctrl-C
+            _write_measured(rows, None)
+            print(f"interrupted: the {len(rows)} row(s) finished before are kept",
+                  file=sys.stderr)
+        else:
+            print("interrupted: nothing was measured", file=sys.stderr)
+        return 130
+
+
+_OUT: dict = {}  # the output folder of the run in progress, for an interrupt's rows
+
+
+def _write_measured(rows: list[dict], config) -> bool:
+    from . import report
+
+    setup = {"isolation": "one process per runtime and thread count",
+             "input": "chelsea.jpg, preprocessed as each artifact's sidecar says (checked "
+                      "against its identity and input shape)"}
+    if config is not None:
+        setup = {"warmup": config.warmup, "iters": config.iters,
+                 "block_size": config.block_size, **setup}
+    doc = report.make_results(report.machine_info(), setup, rows)
+    return _render(doc, _OUT.get("dir", Path("bench_results")))
+
+
+def _main(argv: list[str] | None) -> int:
+    args = build_parser().parse_args(argv)
+    from ..checkpoints import CheckpointError
+    from ..errors import CoordattError
+    from .android import AdbError
+    from .harness import BenchConfig, run_benchmark, run_on_android
+    from .profile import render_profile
+
+    try:
+        _check_inputs(args)
+        _OUT["dir"] = _output_dir(args)
         if args.from_json is not None or args.from_device_log:
             return _fold(args)
         discover = args.models is None and args.artifacts is not None
@@ -147,17 +234,22 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, CheckpointError, CoordattError, AdbError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    doc = report.make_results(
-        report.machine_info(),
-        {"warmup": config.warmup, "iters": config.iters, "block_size": config.block_size,
-         "isolation": "one process per runtime and thread count",
-         "input": "chelsea.jpg, preprocessed as the sidecar says"}, rows)
-    _render(doc, args.output_dir or Path("bench_results"))
+    saved = _write_measured(rows, config)
     for label, rows_ in profiles.items():
         print()
         print(render_profile(label, rows_))
-    interrupted = any((r["error"] or "").startswith("interrupted") for r in rows)
-    return 130 if interrupted else 0
+    if any((r["error"] or "").startswith("interrupted") for r in rows):
+        print("interrupted: what was measured is kept", file=sys.stderr)
+        return 130
+    failed = [r for r in rows if r["error"] is not None]
+    if len(failed) == len(rows):
+        print(f"error: no row was measured: {len(rows)} failed or were skipped (the table "
+              f"says why)", file=sys.stderr)
+        return 1
+    if failed:
+        print(f"note: {len(failed)} of {len(rows)} rows failed or were skipped (the table says "
+              f"why)", file=sys.stderr)
+    return 0 if saved else 1
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from the export library, reused when their sidecar matches.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,12 +18,14 @@ import numpy as np
 
 from ..model_source import is_factory_spec, load_factory
 from ..registry import check_model_args, list_models
+from .paths import check_folder, check_regular_file
 from .runners import DEFAULT_RUNTIMES, RUNTIME_ARTIFACT, RUNTIMES, unavailable_reason
 from .stats import STAT_FIELDS, summarize
 from .subjects import Subject, artifact_for, discover, subjects_from_config
 from .worker import Worker, WorkerSpec
 
-__all__ = ["BenchConfig", "run_benchmark", "validate", "artifact_for", "run_on_android"]
+__all__ = ["BenchConfig", "BenchInterrupted", "run_benchmark", "validate", "artifact_for",
+           "run_on_android"]
 
 # output check against eager before timing (fp32 runtimes: relative to the logits' scale)
 FP32_CHECK_REL = 1e-3
@@ -44,6 +47,14 @@ class BenchConfig:
     artifacts_dir: Path = Path("artifacts")
     profile: bool = False
     verbose: bool = False
+
+
+class BenchInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a device run; ``rows`` holds what was measured before it."""
+
+    def __init__(self, rows: list[dict]) -> None:
+        super().__init__()
+        self.rows = rows
 
 
 @dataclass
@@ -81,6 +92,11 @@ def validate(config: BenchConfig) -> None:
         raise ValueError("--iters and --block-size must be >= 1, --warmup >= 0")
     if config.weights is not None and (config.models is None or len(config.models) > 1):
         raise ValueError("--weights fits one model; pass a single --models name with it")
+    # stat before anything opens them: a FIFO or /dev/zero would block or never end
+    if config.weights is not None:
+        check_regular_file(Path(config.weights), "--weights")
+    if config.models is None or Path(config.artifacts_dir).exists():
+        check_folder(Path(config.artifacts_dir), "--artifacts")
 
 
 def _check_output(runtime: str, output: np.ndarray, reference: np.ndarray
@@ -232,12 +248,17 @@ def run_on_android(config: BenchConfig, *, serial: str | None = None, apk: Path 
     """Export what is missing, push the artifacts and sidecars, run the demo app's benchmark
     mode once per thread count, and return its rows (device = the phone's model).
 
-    Raises AdbError (from coordatt.bench.android) with a one-line message saying what to do.
+    ``timeout_s`` bounds the adb calls before the export (device selection, 15 s at most) and
+    everything after it: install, push, start and the wait, over all thread counts.
+    Raises AdbError (from coordatt.bench.android) with a one-line message saying what to do;
+    BenchInterrupted, holding the rows finished before, on Ctrl-C.
     """
-    from .android import run_on_device, select_device
+    from .android import AdbTimeout, check_timeout, run_on_device, select_device
 
     validate(config)
-    select_device(serial)  # no adb / no device / unauthorized fail before any export
+    check_timeout(timeout_s)
+    # no adb / no device / unauthorized fail before any export
+    select_device(serial, timeout_s=min(15.0, timeout_s))
     paths = []
     if config.models is None:  # what --artifacts holds
         for subject in discover(config.artifacts_dir, config.runtimes):
@@ -251,9 +272,18 @@ def run_on_android(config: BenchConfig, *, serial: str | None = None, apk: Path 
             for runtime in config.runtimes:
                 if runtime in ANDROID_RUNTIMES:
                     paths.append(artifact_for(config, model, runtime, progress=progress))
-    rows = []
-    for threads in config.threads:
-        rows += run_on_device(paths, serial=serial, apk=apk, iters=config.iters,
-                              warmup=config.warmup, threads=threads, timeout_s=timeout_s)
-        apk = None  # installed once
+    # timeout_s bounds everything after the export, over all thread counts
+    deadline = time.monotonic() + timeout_s
+    rows: list[dict] = []
+    try:
+        for threads in config.threads:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AdbTimeout(f"the device run did not finish within --device-timeout "
+                                 f"{timeout_s:g} s (before {threads} thread(s)); raise it")
+            rows += run_on_device(paths, serial=serial, apk=apk, iters=config.iters,
+                                  warmup=config.warmup, threads=threads, timeout_s=left)
+            apk = None  # installed once
+    except KeyboardInterrupt:
+        raise BenchInterrupted(rows) from None
     return rows

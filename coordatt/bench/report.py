@@ -20,11 +20,12 @@ import subprocess
 import sys
 import tempfile
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from coordatt.bench.stats import STAT_FIELDS, ratio
+from coordatt.bench.paths import check_regular_file
+from coordatt.bench.stats import STAT_FIELDS, ratio, summarize
 
 SCHEMA = "coordatt.bench/1"
 RUNTIME_ORDER = ("eager", "onnxruntime", "executorch-xnnpack", "executorch-xnnpack-int8",
@@ -83,7 +84,8 @@ def parse_cpuinfo(text: str) -> tuple[str | None, list[str]]:
 
 def _sysctl(name: str) -> str | None:
     try:
-        out = subprocess.run(["sysctl", "-n", name], capture_output=True, text=True, timeout=5)
+        out = subprocess.run(["sysctl", "-n", name], capture_output=True, text=True, timeout=5,
+                             errors="replace")
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() if out.returncode == 0 else None
@@ -158,9 +160,13 @@ def _check_row(i: int, row: Any) -> None:
     size_ok = size is None or (len(size) == 2 and all(_type_ok(v, (int,)) and v > 0 for v in size))
     if not size_ok:
         raise ValueError(f"{where}: input_size is {size!r}; expected [height, width]")
-    bad = [s for s in row["samples_ms"] if not _type_ok(s, (float,)) or not math.isfinite(s)]
+    bad = [s for s in row["samples_ms"] if not _type_ok(s, (float,)) or not math.isfinite(s)
+           or s < 0]
     if bad:
-        raise ValueError(f"{where}: samples_ms holds {bad[0]!r}; expected finite numbers")
+        raise ValueError(f"{where}: samples_ms holds {bad[0]!r}; expected finite numbers >= 0")
+    negative = [name for name in STAT_FIELDS if row[name] is not None and row[name] < 0]
+    if negative:
+        raise ValueError(f"{where}: {negative[0]} is {row[negative[0]]!r}; times are >= 0")
     if row["threads"] is not None and row["threads"] < 1:
         raise ValueError(f"{where}: threads is {row['threads']}; expected 1 or more")
     if row["error"] is None and row["median_ms"] is None and row["mean_ms"] is None:
@@ -184,6 +190,7 @@ def validate_results(doc: Any) -> None:
 
 def load_results(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read and validate a results.json (host, or the Android app's benchmark_results.json)."""
+    check_regular_file(Path(path), "results file")
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
@@ -196,15 +203,46 @@ def load_results(path: str | os.PathLike[str]) -> dict[str, Any]:
     return doc
 
 
+def recompute_statistics(doc: Mapping[str, Any]) -> list[str]:
+    """Recompute every row's statistics from its samples_ms, in place; returns one line per row
+    whose stored statistics disagreed (those rows get a "note" saying so)."""
+    changed = []
+    for i, row in enumerate(doc["results"]):
+        if not row["samples_ms"]:
+            continue
+        fresh = summarize(row["samples_ms"])
+        differ = [k for k in STAT_FIELDS if row[k] is None
+                  or abs(row[k] - fresh[k]) > 1e-6 * max(1.0, abs(fresh[k]))]
+        if differ:
+            row.update(fresh)
+            note = f"recomputed {', '.join(differ)} from samples_ms (the file's values differed)"
+            row["note"] = f"{row['note']}; {note}" if row.get("note") else note
+            changed.append(f"results[{i}] ({row['model']} / {row['runtime']}): {note}")
+    return changed
+
+
 # --- files ----------------------------------------------------------------------------------
+
+
+def _new_file_mode(path: Path) -> int:
+    """The mode ``path`` keeps when it exists, else what open() would give under the umask
+    (mkstemp's 0600 would hide results from the other users of a shared machine)."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
     # A temp file in the same folder, then os.replace: a reader never sees half a file.
+    mode = _new_file_mode(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -225,13 +263,19 @@ def _csv_text(doc: Mapping[str, Any]) -> str:
     return out.getvalue()
 
 
+def _warn(text: str) -> None:
+    warnings.warn(text, stacklevel=3)
+
+
 def write_results(
-    doc: Mapping[str, Any], out_dir: str | os.PathLike[str], *, chart: bool = True
+    doc: Mapping[str, Any], out_dir: str | os.PathLike[str], *, chart: bool = True,
+    notice: Callable[[str], None] = _warn,
 ) -> dict[str, Path]:
     """Write results.json, results.csv and (with matplotlib) results.png into `out_dir`.
 
-    Returns {"json", "csv", "png"} -> path of each file written. Without matplotlib the chart is
-    skipped with a warning rather than losing the measurements.
+    Returns {"json", "csv", "png"} -> path of each file written. A chart that cannot be drawn
+    (no matplotlib, numbers it cannot plot) is skipped with a one-line ``notice`` rather than
+    losing the measurements, and an earlier run's results.png is removed, never left stale.
     """
     validate_results(doc)
     folder = Path(out_dir)
@@ -239,11 +283,17 @@ def write_results(
     paths = {"json": folder / "results.json", "csv": folder / "results.csv"}
     _atomic_write(paths["json"], (json.dumps(doc, indent=2, allow_nan=False) + "\n").encode())
     _atomic_write(paths["csv"], _csv_text(doc).encode())
+    png = folder / "results.png"
     if chart and doc["results"]:
         try:
-            paths["png"] = render_chart(doc, folder / "results.png")
-        except ImportError as e:
-            warnings.warn(f"results.png not written: {e}", stacklevel=2)
+            with warnings.catch_warnings():  # matplotlib's overflow warnings on huge times
+                warnings.simplefilter("ignore")
+                paths["png"] = render_chart(doc, png)
+        except Exception as e:  # the chart is an extra: the numbers are already written
+            text = (str(e).strip().splitlines() or [""])[0][:160]
+            notice(f"results.png not written: {text} ({type(e).__name__})")
+    if "png" not in paths and os.path.lexists(png):
+        png.unlink()  # an earlier run's chart beside these numbers would mislead
     return paths
 
 
@@ -278,11 +328,17 @@ def _device_heading(device: str, rows: list[Mapping[str, Any]], machine: Mapping
 def _text(value: Any, ms: bool = False) -> str:
     if value is None:
         return "-"
-    return f"{value:.2f}" if ms else str(value)
+    if ms:
+        return f"{value:.2f}" if value < 1e7 else f"{value:.3g}"
+    return str(value)
 
 
 def _speedup(eager_ms: float, runtime_ms: float) -> str:
+    if not eager_ms or not runtime_ms:
+        return "-"  # a 0 ms median (a coarse clock): no ratio to show
     value = ratio(eager_ms, runtime_ms)
+    if value >= 1e5 or value < 1e-3:
+        return f"{value:.2g}x"
     return f"{value:.1f}x" if value >= 0.95 else f"{value:.2f}x"  # portable: 0.03x, not 0.0x
 
 
@@ -308,7 +364,7 @@ def _ca_overhead_lines(rows: list[Mapping[str, Any]]) -> list[str]:
             key = (_model_key(row)[1:], _row_order(row))
             medians.setdefault(key, {}).setdefault(row["model"], row)
     pairs = [(m[_baseline_of(name)], row) for m in medians.values() for name, row in m.items()
-             if _baseline_of(name) in m]
+             if _baseline_of(name) in m and m[_baseline_of(name)]["median_ms"] > 0]
     if not pairs:
         return []
     header = (f"  {'width':>5}  {'input':<7}  {'runtime':<24}  {'precision':<9}  {'threads':>7}"
@@ -320,7 +376,8 @@ def _ca_overhead_lines(rows: list[Mapping[str, Any]]) -> list[str]:
         lines.append(
             f"  {_text(net['width_mult']):>5}  {_size_text(net) or '-':<7}  {net['runtime']:<24}"
             f"  {_text(net['precision']):<9}  {_text(net['threads']):>7}  {net['model']:<16}"
-            f"  {base['median_ms']:>11.2f}  {net['median_ms']:>8.2f}  {overhead:>+7.1f}%"
+            f"  {_text(base['median_ms'], True):>11}  {_text(net['median_ms'], True):>8}"
+            f"  {overhead:>+7.1f}%"
         )
     return lines
 

@@ -41,6 +41,13 @@ def percentile(sorted_ms: Sequence[float], q: float) -> float:
     return sorted_ms[lower] + (sorted_ms[upper] - sorted_ms[lower]) * fraction
 
 
+def _mean(values: Sequence[float]) -> float:
+    try:
+        return math.fsum(values) / len(values)
+    except OverflowError:  # a sum past 1.8e308 ms: divide first
+        return math.fsum(v / len(values) for v in values)
+
+
 def summarize(samples_ms: Sequence[float]) -> dict[str, float]:
     """Return min, median, p90, mean, trimmed mean (middle 80%) and sample std, all in ms.
 
@@ -48,17 +55,21 @@ def summarize(samples_ms: Sequence[float]) -> dict[str, float]:
     """
     s = sorted(_checked_samples(samples_ms))
     n = len(s)
-    mean = math.fsum(s) / n
+    mean = _mean(s)
     # floor(0.1 * n) computed exactly; 0.1 * n in floating point can land just below an integer.
     k = n // 10
     trimmed = s[k : n - k]
-    std = math.sqrt(math.fsum((x - mean) ** 2 for x in s) / (n - 1)) if n > 1 else 0.0
+    # deviations scaled by the largest one: samples of 1e300 ms must not overflow when squared
+    spread = max(abs(x - mean) for x in s)
+    std = 0.0
+    if n > 1 and spread > 0:
+        std = spread * math.sqrt(math.fsum(((x - mean) / spread) ** 2 for x in s) / (n - 1))
     return {
         "min_ms": s[0],
         "median_ms": statistics.median(s),
         "p90_ms": percentile(s, 90),
         "mean_ms": mean,
-        "trimmed_mean_ms": math.fsum(trimmed) / len(trimmed),
+        "trimmed_mean_ms": _mean(trimmed),
         "std_ms": std,
     }
 

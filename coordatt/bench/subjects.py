@@ -8,6 +8,9 @@ the sidecars describe, of any model, registered or not).
 
 from __future__ import annotations
 
+import json
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,9 +18,10 @@ import numpy as np
 
 from ..errors import CoordattError
 from ..export.pipeline import ExportConfig, export, plan
-from ..export.sidecar import KNOWN_SCHEMAS, SCHEMA, read_sidecar, sha256_path
+from ..export.sidecar import KNOWN_SCHEMAS, SCHEMA, read_sidecar, sha256_path, sidecar_path
 from ..export.subject import ModelInfo, prepare_from_config
 from ..preprocess import load_image, sample_images
+from .paths import check_regular_file, file_kind
 from .runners import RUNTIME_ARTIFACT, unavailable_reason
 
 __all__ = ["Subject", "subjects_from_config", "discover", "runtime_of", "check_artifact"]
@@ -32,7 +36,7 @@ class Subject:
     label: str  # the rows' "model"
     width_mult: float | None
     input_size: tuple[int, int]
-    x: np.ndarray  # float32 [1, 3, H, W], preprocessed as the sidecars say
+    x: np.ndarray  # float32 [1, 3, H, W], preprocessed as the sidecars say (one preprocess)
     network: object | None = None  # the eval-mode nn.Module, when it can be built
     reference: np.ndarray | None = None  # eager logits on x
     eager_error: str | None = None  # why there is no eager row
@@ -61,9 +65,54 @@ def _with_reference(subject: Subject) -> Subject:
     return subject
 
 
-def check_artifact(path: Path, sidecar: dict, identity: dict | None = None) -> None:
+def _kind_error(path: Path, want_dir: bool) -> str | None:
+    """Why ``path`` is not what its format stores (a file; a folder for Core ML), or None."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as e:
+        return f"{path.name}: {e.strerror}"
+    if stat.S_ISDIR(mode) if want_dir else stat.S_ISREG(mode):
+        return None
+    return f"{path.name} is not a {'folder' if want_dir else 'regular file'} ({file_kind(mode)})"
+
+
+def _onnx_input_shape(path: Path) -> list | None:
+    """The first graph input's dimensions as stored in the .onnx (None without the onnx
+    package); a symbolic dimension is its name."""
+    try:
+        import onnx
+    except ImportError:
+        return None
+    graph = onnx.load(str(path), load_external_data=False).graph
+    inputs = [i for i in graph.input if i.name not in {t.name for t in graph.initializer}]
+    if not inputs:
+        return []
+    dims = inputs[0].type.tensor_type.shape.dim
+    return [d.dim_value if d.HasField("dim_value") else d.dim_param for d in dims]
+
+
+def check_runtime(path: Path, sidecar: dict, runtime: str) -> None:
+    """Raise CoordattError when the sidecar's format, backend and precision are not what
+    ``runtime`` runs (the row would be labelled with a precision it does not measure)."""
+    fmt, backend, _, precision = RUNTIME_ARTIFACT[runtime]
+    got = (sidecar.get("format"), sidecar.get("backend"), sidecar.get("precision"))
+    ok = got[0] == "coreml" and got[2] in ("fp16", "fp32") if fmt == "coreml" else \
+        got == (fmt, backend, precision)
+    if not ok:
+        raise CoordattError(f"{path.name}: its sidecar says format/backend/precision "
+                            f"{'/'.join(map(str, got))}, but {runtime} runs "
+                            f"{fmt}/{backend}/{precision}")
+
+
+def check_artifact(path: Path, sidecar: dict, identity: dict | None = None,
+                   runtime: str | None = None) -> None:
     """Raise CoordattError (a row's error) when the artifact and its sidecar disagree, or the
-    sidecar disagrees with ``identity`` (the model it should hold)."""
+    sidecar disagrees with ``identity`` (the model it should hold) or with ``runtime``.
+
+    Checked: the file kind (never a FIFO or device: nothing is opened before), the format
+    against the extension, backend and precision against the runtime, the input shape against
+    the input size and, for ONNX, the graph's real input, the preprocessing against the
+    identity's, a recorded failed verification, and the sha256 of the bytes."""
     if identity is not None and sidecar.get("identity") != identity:
         got = sidecar.get("identity") or {}
         diff = [f"{k} {got.get(k)!r} (expected {v!r})" for k, v in identity.items()
@@ -80,11 +129,27 @@ def check_artifact(path: Path, sidecar: dict, identity: dict | None = None) -> N
     if _EXTENSIONS.get(fmt) != path.suffix:
         raise CoordattError(f"{path.name}: the sidecar says format {fmt!r}, the file is "
                             f"{path.suffix or 'without extension'}")
-    size = (sidecar.get("identity") or {}).get("input_size")
+    if (bad := _kind_error(path, want_dir=fmt == "coreml")) is not None:
+        raise CoordattError(bad)
+    if runtime is not None:
+        check_runtime(path, sidecar, runtime)
+    own = sidecar.get("identity") or {}
+    size = own.get("input_size")
     shape = (sidecar.get("input") or {}).get("shape")
     if not (isinstance(size, list) and shape == [1, 3, *size]):
         raise CoordattError(f"{path.name}: the sidecar's input shape {shape} does not match its "
                             f"input size {size}")
+    if "preprocess" in own and sidecar.get("preprocess") != own["preprocess"]:
+        raise CoordattError(f"{path.name}: the sidecar's preprocess differs from the one in its "
+                            f"identity; re-export it")
+    if fmt == "onnx":
+        try:
+            real = _onnx_input_shape(path)
+        except Exception:  # not a protobuf: the sha256 below or the runtime's load says so
+            real = None
+        if real is not None and real != shape:
+            raise CoordattError(f"{path.name}: its graph's input is {real}, the sidecar says "
+                                f"{shape}")
     if sha256_path(path)[0] != sidecar.get("sha256"):
         raise CoordattError(f"{path.name} does not match its sidecar's sha256: corrupt or "
                             f"modified; re-export it")
@@ -115,6 +180,12 @@ def artifact_for(config, model: str, runtime: str, info: ModelInfo | None = None
     if not path.exists():
         export(export_config, [fmt], verbose=config.verbose, progress=progress)
         return path
+    side = sidecar_path(path)
+    if os.path.lexists(side):
+        try:
+            check_regular_file(side, "sidecar")
+        except ValueError as e:
+            raise CoordattError(str(e)) from None
     sidecar = read_sidecar(path)
     if sidecar is None:
         raise CoordattError(f"{path.name} has no coordatt sidecar ({path.name}.json); re-export "
@@ -122,7 +193,7 @@ def artifact_for(config, model: str, runtime: str, info: ModelInfo | None = None
     if info is None:
         info = prepare_from_config(export_config)
     check_artifact(path, sidecar, info.identity(export_config.quantize,
-                                                export_config.calibration_dir))
+                                                export_config.calibration_dir), runtime)
     return path
 
 
@@ -144,9 +215,12 @@ def subjects_from_config(config) -> list[Subject]:
     return subjects
 
 
-def _group_key(identity: dict) -> tuple:
+def _group_key(sidecar: dict) -> tuple:
+    """Artifacts of one model fed one input: each group is preprocessed as its sidecars say."""
+    identity = sidecar["identity"]
     keep = ("model", "name", "width_mult", "input_size", "num_classes", "weights_sha256")
-    return tuple(str(identity.get(k)) for k in keep)
+    preprocess = json.dumps(sidecar.get("preprocess"), sort_keys=True, default=str)
+    return (*(str(identity.get(k)) for k in keep), preprocess)
 
 
 def _rebuild(sidecar: dict) -> tuple[object | None, str | None]:
@@ -183,10 +257,13 @@ def discover(folder: Path, runtimes: tuple[str, ...]) -> list[Subject]:
     found: dict[tuple, list[tuple[Path, dict]]] = {}
     for side in sorted(folder.glob("*.json")):
         artifact = side.with_name(side.name[: -len(".json")])
-        sidecar = read_sidecar(artifact) if artifact.exists() else None
+        if not os.path.lexists(artifact):
+            continue
+        check_regular_file(side, "sidecar")  # a FIFO named *.json would block the read
+        sidecar = read_sidecar(artifact)
         if sidecar is None or not isinstance(sidecar.get("identity"), dict):
             continue
-        found.setdefault(_group_key(sidecar["identity"]), []).append((artifact, sidecar))
+        found.setdefault(_group_key(sidecar), []).append((artifact, sidecar))
     if not found:
         raise ValueError(f"no artifacts with a coordatt sidecar ({', '.join(KNOWN_SCHEMAS)}) "
                          f"in {folder}")
@@ -213,7 +290,11 @@ def discover(folder: Path, runtimes: tuple[str, ...]) -> list[Subject]:
             try:
                 if bad:
                     raise CoordattError(bad)
-                check_artifact(artifact, sidecar)
+                check_artifact(artifact, sidecar, runtime=runtime)
+                shape = (sidecar.get("input") or {}).get("shape")
+                if list(subject.x.shape) != shape:
+                    raise CoordattError(f"{artifact.name}: its preprocess gives an input of "
+                                        f"{list(subject.x.shape)}, its sidecar says {shape}")
                 subject.artifacts[runtime] = artifact
             except CoordattError as e:
                 subject.artifacts[runtime] = str(e)

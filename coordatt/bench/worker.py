@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import multiprocessing
 import resource
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,7 +113,16 @@ class Worker:
         self.timeout_s = timeout_s
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=_main, args=(child, spec), daemon=True)
-        self.process.start()
+        # The child ignores SIGINT (an ignored signal stays ignored across exec, and Python then
+        # installs no handler): Ctrl-C in the terminal reaches it too, and would print its
+        # traceback from the middle of its imports. The harness stops it with "close" or kill.
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+        try:
+            self.process.start()
+        finally:
+            if main and previous is not None:
+                signal.signal(signal.SIGINT, previous)
         child.close()
 
     def ask(self, *message):

@@ -1,0 +1,90 @@
+"""The paths coordatt-bench reads and writes, checked before anything is opened or measured.
+
+A FIFO blocks its reader until a writer comes and ``/dev/zero`` never ends, so every file bench
+reads is stat-ed first (through symlinks) and refused unless it is a regular file; the output
+folder is checked before minutes of measuring, not after.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+__all__ = ["check_regular_file", "check_folder", "check_output_dir", "file_kind"]
+
+OUTPUT_NAMES = ("results.json", "results.csv", "results.png")
+
+
+def file_kind(mode: int) -> str:
+    """What a stat mode is, in words: 'a folder', 'a FIFO', ..."""
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):  # fmt: skip
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def check_regular_file(path: Path, what: str) -> Path:
+    """``path`` when it is a regular file (or a symlink to one); ValueError naming ``what`` and
+    the kind of thing it is otherwise. Nothing is opened."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as e:
+        raise ValueError(f"cannot read {what} {path}: {e.strerror}") from None
+    if not stat.S_ISREG(mode):
+        raise ValueError(f"{what} {path} is not a regular file ({file_kind(mode)})")
+    return path
+
+
+def check_folder(path: Path, what: str) -> Path:
+    """``path`` when it is a folder; ValueError naming ``what`` otherwise."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise ValueError(f"{what} not found: {path}") from None
+    except OSError as e:
+        raise ValueError(f"{what} {path}: {e.strerror}") from None
+    if not stat.S_ISDIR(mode):
+        kind = "a regular file" if stat.S_ISREG(mode) else file_kind(mode)
+        raise ValueError(f"{what} {path} is not a folder ({kind})")
+    return path
+
+
+def check_output_dir(path: Path) -> Path:
+    """Raise ValueError when results could not be written into ``path``; creates nothing.
+
+    The folder, or the nearest part of it that exists, must be a writable folder, and any
+    results.json/.csv/.png already there must be regular files (they are replaced).
+    """
+    if str(path) == "":
+        raise ValueError("--output-dir is empty; name a folder (e.g. bench_results)")
+    path = Path(path)
+    existing = path
+    while not os.path.lexists(existing) and existing != existing.parent:
+        existing = existing.parent
+    try:
+        mode = os.stat(existing).st_mode
+    except OSError as e:  # a dangling symlink, a loop
+        raise ValueError(f"--output-dir {path}: {existing}: {e.strerror}") from None
+    if not stat.S_ISDIR(mode):
+        kind = "a regular file" if stat.S_ISREG(mode) else file_kind(mode)
+        where = "is" if existing == path else f"is under {existing}, which is"
+        raise ValueError(f"--output-dir {path} {where} not a folder ({kind})")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"--output-dir {path}: {existing} is not writable")
+    if existing == path:
+        for name in OUTPUT_NAMES:
+            target = path / name
+            if not os.path.lexists(target):
+                continue
+            try:
+                kind = None if stat.S_ISREG(os.stat(target).st_mode) else \
+                    file_kind(os.stat(target).st_mode)
+            except OSError:
+                kind = "a dangling symlink"
+            if kind:
+                raise ValueError(f"--output-dir {path}: {name} there is {kind}; results "
+                                 f"replace it, so move it away first")
+    return path
