@@ -29,10 +29,11 @@ import re
 import warnings
 import zipfile
 from collections.abc import Mapping
-from pathlib import Path
 
 import torch
 from torch import nn
+
+from .errors import check_regular_file
 
 __all__ = ["CheckpointError", "load_checkpoint", "read_state_dict", "to_official_state_dict"]
 
@@ -86,9 +87,7 @@ def to_official_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
 def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     """Read a state_dict from ``.pth``/``.pt``/``.bin`` (safely unpickled) or ``.safetensors``;
     unwrap ``{"state_dict": ...}`` / ``{"model": ...}`` and strip a ``module.`` prefix."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint not found: {path}")
+    path = check_regular_file(path, "checkpoint", CheckpointError)  # a FIFO would block torch.load
     try:
         if path.suffix == ".safetensors":
             from safetensors.torch import load_file
@@ -99,7 +98,9 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
                 warnings.simplefilter("ignore")
                 obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
-        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(e))
+        # torch words it "Unsupported global: GLOBAL x.y" or, for a blocked module,
+        # "unsupported GLOBAL posix.system whose module posix is blocked"
+        found = re.search(r"unsupported (?:global: )?GLOBAL ([\w.]+)", str(e), re.IGNORECASE)
         if found:
             raise CheckpointError(
                 f"{path} holds Python objects ({found.group(1)}), not only tensors: refused, "
@@ -123,7 +124,10 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
         raise CheckpointError(f"{path} holds no state_dict (found {type(obj).__name__})")
     state = {}
     for key, value in obj.items():
-        if not isinstance(key, str) or not isinstance(value, torch.Tensor):
+        if not isinstance(key, str):
+            raise CheckpointError(
+                f"{path}: key {key!r} ({type(key).__name__}) is not a name; not a state_dict")
+        if not isinstance(value, torch.Tensor):
             raise CheckpointError(
                 f"{path}: entry {key!r} is a {type(value).__name__}, not a tensor; not a state_dict"
             )
@@ -131,10 +135,14 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     return state
 
 
-def _likely_cause(model: nn.Module, state: Mapping[str, torch.Tensor], key: str) -> str:
+def _likely_cause(model: nn.Module, state: Mapping[str, torch.Tensor], key: str,
+                  n_wrong: int = 0) -> str:
     """A hint for the first mismatch: another width, another class count, CA or no CA."""
     stem = state.get("stem.conv.weight")
     ours = model.state_dict()
+    if n_wrong == 1 and not key.startswith("classifier"):
+        # another width changes every layer; one tensor off is an edited or foreign file
+        return "only this tensor differs: the file was edited or is for a modified network"
     if stem is not None and "stem.conv.weight" in ours and \
             stem.shape[0] != ours["stem.conv.weight"].shape[0]:
         return (f"the checkpoint's stem has {stem.shape[0]} channels, the model "
@@ -196,7 +204,28 @@ def load_checkpoint(model: nn.Module, path: str | os.PathLike) -> nn.Module:
         raise CheckpointError(
             f"{path} does not fit: {len(wrong)} tensors have the wrong shape, first {k} "
             f"{tuple(state[k].shape)} vs {tuple(expected[k].shape)}; likely cause: "
-            f"{_likely_cause(model, state, k)}"
+            f"{_likely_cause(model, state, k, len(wrong))}"
         )
+    _check_values(path, raw, state, expected)
     model.load_state_dict(state, strict=True)
     return model
+
+
+def _check_values(path, raw: Mapping[str, torch.Tensor], state: Mapping[str, torch.Tensor],
+                  expected: Mapping[str, torch.Tensor]) -> None:
+    """Refuse NaN/Inf values and non-float tensors where the model holds floats (load_state_dict
+    would cast an int64 weight silently); named by their key in the file."""
+    names = {id(v): k for k, v in raw.items()}
+    for key, value in state.items():
+        ours = expected[key]
+        name = names.get(id(value), key)
+        if ours.is_floating_point() and not (value.is_floating_point() or value.is_complex()):
+            raise CheckpointError(
+                f"{path}: tensor {name} is {str(value.dtype).removeprefix('torch.')} where the "
+                f"model holds {str(ours.dtype).removeprefix('torch.')}: not this model's weights "
+                f"(integer weights are refused rather than cast)")
+        if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            bad = int((~torch.isfinite(value)).sum())
+            raise CheckpointError(
+                f"{path}: tensor {name} holds {bad} NaN/Inf values of {value.numel()}: the "
+                f"checkpoint is corrupt or from a diverged training run")

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-__all__ = ["CoordattError", "MissingBackend", "ExportError", "require"]
+import os
+import stat
+from pathlib import Path
+
+__all__ = ["CoordattError", "MissingBackend", "ExportError", "require", "check_regular_file",
+           "file_kind"]
 
 
 class CoordattError(Exception):
@@ -27,3 +32,31 @@ def require(module: str, extra: str):
         raise MissingBackend(
             f"{module} is not installed; run: pip install \"coordatt[{extra}]\""
         ) from e
+
+
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, in words: "a folder", "a FIFO", "a character device"..."""
+    for test, kind in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
+def check_regular_file(path, what: str, error: type[Exception] = ValueError):
+    """``path`` as a Path when it is a regular file (a symlink to one counts), else ``error``
+    "<what> not found: <path>" or "<what> <path> is not a regular file (a FIFO)". Checked by
+    ``stat`` before anything opens it: a FIFO or a device would block or never end a read."""
+    path = Path(path)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise error(f"{what} not found: {path}") from None
+    except OSError as e:
+        raise error(f"cannot read {what} {path}: {e.strerror or e}") from None
+    if not stat.S_ISREG(mode):
+        kind = file_kind(mode)
+        detail = "" if kind == "not a regular file" else f" ({kind})"
+        raise error(f"{what} {path} is not a regular file{detail}")
+    return path

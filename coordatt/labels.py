@@ -11,6 +11,8 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+from .errors import check_regular_file
+
 __all__ = ["imagenet_labels", "read_labels", "check_labels", "default_labels", "write_labels",
            "MAX_LABEL_BYTES"]
 
@@ -58,11 +60,7 @@ def check_labels(labels, num_classes: int | None = None, *, source: str = "label
 def read_labels(path: str | os.PathLike, num_classes: int | None = None) -> list[str]:
     """Read a labels file (one name a line, UTF-8, a BOM and a final newline allowed); its
     length must equal ``num_classes`` when given. Raises ValueError naming the problem."""
-    path = Path(path)
-    if not path.exists():
-        raise ValueError(f"labels file not found: {path}")
-    if not path.is_file():
-        raise ValueError(f"labels file {path} is not a regular file")
+    path = check_regular_file(path, "labels file")  # a FIFO or a device never ends a read
     if path.stat().st_size > MAX_LABEL_BYTES:
         raise ValueError(f"labels file {path} is larger than {MAX_LABEL_BYTES >> 20} MB")
     try:

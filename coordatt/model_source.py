@@ -14,12 +14,12 @@ import os
 import re
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import torch
 from torch import nn
 
 from .checkpoints import CheckpointError, load_checkpoint, read_state_dict
+from .errors import check_regular_file
 
 __all__ = ["is_factory_spec", "load_factory", "build_model", "find_classifier",
            "checkpoint_num_classes", "output_classes", "spec_name", "replace_classifier"]
@@ -138,12 +138,8 @@ def build_model(spec: str, *, width_mult: float | None = None, num_classes: int 
     """
     from .registry import check_model_args, create_model
 
-    if weights is not None:
-        path = Path(weights)
-        if not path.exists():
-            raise CheckpointError(f"checkpoint not found: {path}")
-        if not path.is_file():
-            raise CheckpointError(f"checkpoint {path} is not a regular file")
+    if weights is not None:  # before anything reads it: a FIFO or a device never ends a read
+        check_regular_file(weights, "checkpoint", CheckpointError)
     state = read_state_dict(weights) if weights is not None else None
 
     rng = torch.random.fork_rng() if seed is not None else contextlib.nullcontext()

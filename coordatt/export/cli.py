@@ -5,9 +5,13 @@ verified against PyTorch. A thin layer over coordatt.export.pipeline."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
 import traceback
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..checkpoints import CheckpointError
@@ -115,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder of JPEG/PNG photos for int8 calibration")
     p.add_argument("--backend", default="xnnpack", help="pte backend: xnnpack or portable")
     p.add_argument("--coreml-precision", default="fp16", help="fp16 or fp32")
-    p.add_argument("--output-dir", type=Path, default=Path("artifacts"))
+    p.add_argument("--output-dir", default="artifacts")  # a str: "" must not become "."
     p.add_argument("--no-verify", action="store_true",
                    help="skip running each artifact against PyTorch")
     p.add_argument("--overwrite", action="store_true",
@@ -125,7 +129,38 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """SIGTERM ends an export as Ctrl-C does (KeyboardInterrupt: temporaries removed); a second
+    signal while that cleanup runs is ignored, so the cleanup is never cut short."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    fired = []
+
+    def handler(signum, frame):
+        if not fired:
+            fired.append(signum)
+            raise KeyboardInterrupt
+
+    saved = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, previous in saved.items():
+            signal.signal(sig, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
+    try:
+        with _interruptible():
+            return _main(argv)
+    except KeyboardInterrupt:  # before or after the export proper (parsing, the table)
+        print("interrupted; no partial artifact was left", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     config = ExportConfig(
@@ -133,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         weights=args.weights, num_classes=args.num_classes, labels=args.labels, name=args.name,
         mean=args.mean, std=args.std, crop_pct=args.crop_pct, quantize=args.quantize,
         calibration_dir=args.calibration_dir,
-        backend=args.backend, coreml_precision=args.coreml_precision, output_dir=args.output_dir,
+        backend=args.backend, coreml_precision=args.coreml_precision,
+        output_dir=Path(args.output_dir) if args.output_dir.strip() else args.output_dir,
         verify=not args.no_verify, overwrite=args.overwrite)
     with warnings.catch_warnings():
         warnings.simplefilter("always", UserWarning)

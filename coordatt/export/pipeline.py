@@ -12,9 +12,10 @@ with ``<artifact>.json`` (docs/formats.md).
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
-import tempfile
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,10 +29,17 @@ from ..model_source import is_factory_spec, load_factory, spec_name
 from ..preprocess import list_images, load_image, sample_images, spread
 from ..registry import check_model_args
 from . import sidecar as sidecars
+from .output_dir import (
+    check_output_dir,
+    locked,
+    remove_empty,
+    remove_stale_temporaries,
+    signals_deferred,
+)
 from .subject import ModelInfo, check_capture, prepare_from_config, prepare_module, safe_name
 
 __all__ = ["ExportConfig", "ExportResult", "Target", "plan", "export", "export_model",
-           "build_export_model", "FORMATS", "QUANTIZE"]
+           "build_export_model", "check_output_dir", "FORMATS", "QUANTIZE"]
 
 FORMATS = ("pte", "onnx", "coreml", "all")
 QUANTIZE = ("none", "int8")
@@ -101,6 +109,8 @@ def artifact_stem(name: str, width_mult: float | None, backend: str, precision: 
 
 def _validate_settings(config: ExportConfig, formats: Sequence[str]) -> None:
     """The settings that do not depend on where the model comes from."""
+    if str(config.output_dir).strip() == "":  # Path("") is the current folder: say so instead
+        raise ValueError("--output-dir is empty; name a folder (\".\" for the current one)")
     if isinstance(formats, str) or not formats:
         raise ValueError(f"formats must be a list of names from {', '.join(FORMATS)}")
     for fmt in formats:
@@ -181,28 +191,6 @@ def check_backends(targets: list[Target]) -> None:
             require(module, extra)
 
 
-def check_output_dir(folder: Path) -> list[Path]:
-    """Create ``folder`` if needed and check it is writable; returns the folders it created
-    (deepest last), which a failed export removes again."""
-    missing = [p for p in [folder, *folder.parents] if not p.exists()][::-1]
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".coordatt-probe-"):
-            pass
-    except OSError as e:
-        _remove_empty(missing)
-        raise ExportError(f"cannot write to output folder {folder}: {e.strerror or e}") from None
-    return missing
-
-
-def _remove_empty(folders: list[Path]) -> None:
-    for folder in reversed(folders):
-        try:
-            folder.rmdir()
-        except OSError:
-            return  # not empty (or gone): leave it and its parents
-
-
 def build_export_model(config: ExportConfig) -> tuple[nn.Module, dict]:
     """The eval-mode model an export of ``config`` holds, and its sidecar ``weights`` entry: the
     checkpoint, or the seeded random-init stand-in (bn_stats.numeric_standin)."""
@@ -244,7 +232,7 @@ def export(config: ExportConfig, formats: Sequence[str], *, verbose: bool = Fals
         info = prepare_from_config(config)  # fast: bad weights or labels fail before any output
         return _export_prepared(info, config, targets, verbose=verbose, progress=progress)
     except BaseException:
-        _remove_empty(created)  # a failed export leaves no folder it made behind
+        remove_empty(created)  # a failed export leaves no folder it made behind
         raise
 
 
@@ -275,7 +263,8 @@ def export_model(model: nn.Module, *, input_size: tuple[int, int] = (224, 224),
     config = ExportConfig(
         model="module", input_size=tuple(input_size), name=name, quantize=quantize,
         calibration_dir=None if calibration_dir is None else Path(calibration_dir),
-        backend=backend, coreml_precision=coreml_precision, output_dir=Path(output_dir),
+        backend=backend, coreml_precision=coreml_precision,
+        output_dir=Path(output_dir) if str(output_dir).strip() else output_dir,
         verify=verify, overwrite=overwrite)
     _validate_settings(config, formats)
     info = prepare_module(model, config.input_size, labels=labels, preprocess=preprocess,
@@ -287,7 +276,7 @@ def export_model(model: nn.Module, *, input_size: tuple[int, int] = (224, 224),
     try:
         return _export_prepared(info, config, targets, verbose=verbose, progress=progress)
     except BaseException:
-        _remove_empty(created)
+        remove_empty(created)
         raise
 
 
@@ -296,19 +285,31 @@ def _export_prepared(info: ModelInfo, config: ExportConfig, targets: list[Target
     from . import targets as target_impl  # the per-format modules import heavy backends lazily
 
     identity = info.identity(config.quantize, config.calibration_dir)
-    for target in targets:
-        sidecars.check_overwrite(target.path, identity, config.overwrite)
+    folder = Path(config.output_dir)
+    with locked(folder):
+        stale = remove_stale_temporaries(folder)
+        for target in targets:  # fail early; checked again at each artifact's commit
+            sidecars.check_overwrite(target.path, identity, config.overwrite)
+    if stale:
+        warnings.warn(f"removed {len(stale)} temporaries left in {folder} by interrupted "
+                      f"exports: {', '.join(stale[:3])}{' ...' if len(stale) > 3 else ''}",
+                      UserWarning, stacklevel=3)
+    check_finite_state(info.model)
     example = torch.zeros(1, 3, *info.input_size)
     with quiet(verbose):
         check_capture(info.model, example)  # a model torch.export cannot capture fails here
     inputs = _verification_inputs(info, config) if config.verify else []
     with torch.no_grad():
         reference = [info.model(x) for x in inputs]
+        check_finite_outputs([info.model(example), *reference])
 
     results = []
     for target in targets:
         start = time.monotonic()
-        tmp = target.path.with_name(f".tmp-{os.getpid()}-{target.path.name}")
+        # the pid tells a later run whether its writer is gone (output_dir.py); the token keeps
+        # two exports of one process (threads) apart
+        tmp = target.path.with_name(f".tmp-{os.getpid()}-{secrets.token_hex(4)}-"
+                                    f"{target.path.name}")
         try:
             report, verification = target_impl.produce(
                 target, tmp, info, example, config, inputs, reference,
@@ -320,12 +321,30 @@ def _export_prepared(info: ModelInfo, config: ExportConfig, targets: list[Target
             doc = sidecars.make_sidecar(target, config, info, identity, tmp, report,
                                         verification, seconds)
             doc["artifact"] = target.path.name
-            # sidecar first: an artifact is never left without the sidecar that names it ours
-            sidecar_path = sidecars.write_json_atomic(sidecars.sidecar_path(target.path), doc)
-            sidecars.replace_path(tmp, target.path)
+            with locked(folder), signals_deferred():  # another export may have written here
+                sidecars.check_overwrite(target.path, identity, config.overwrite)
+                # sidecar first: an artifact is never left without the sidecar naming it ours
+                sidecar_path = sidecars.write_json_atomic(sidecars.sidecar_path(target.path),
+                                                          doc)
+                sidecars.replace_path(tmp, target.path)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
         results.append(ExportResult(target, sidecar_path, doc["size_bytes"], seconds, report,
                                     verification))
     return results
+
+
+def check_finite_state(model: nn.Module) -> None:
+    """ExportError naming the first parameter or buffer holding NaN/Inf."""
+    for key, value in model.state_dict().items():
+        if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            raise ExportError(f"the model's tensor {key} holds NaN/Inf values; nothing exported")
+
+
+def check_finite_outputs(outputs: list[torch.Tensor]) -> None:
+    """ExportError when eager PyTorch's own outputs hold NaN/Inf: no artifact could match them."""
+    for out in outputs:
+        if not bool(torch.isfinite(out).all()):
+            raise ExportError("the model's outputs in eager PyTorch hold NaN/Inf values (on the "
+                              "zero input or a verification image); nothing exported")

@@ -13,11 +13,12 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 from importlib import metadata
 from pathlib import Path
 
-from ..errors import ExportError
+from ..errors import ExportError, file_kind
 
 __all__ = ["SCHEMA", "sidecar_path", "read_sidecar", "make_sidecar",
            "check_overwrite", "sha256_file", "sha256_path", "write_json_atomic", "replace_path",
@@ -54,8 +55,18 @@ def runtime_versions() -> dict[str, str]:
 
 
 def sha256_file(path: Path) -> str:
+    """sha256 of a regular file; ExportError for anything else (a FIFO would block the open, a
+    device never end the read), checked on the opened file itself."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as e:
+        raise ExportError(f"cannot read {path}: {e.strerror or e}") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise ExportError(f"{path} is not a regular file ({file_kind(mode)})")
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
+    with os.fdopen(fd, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
@@ -63,7 +74,7 @@ def sha256_file(path: Path) -> str:
 
 def sha256_path(path: Path) -> tuple[str, int]:
     """sha256 and size of a file, or of a directory's files (sorted by relative path)."""
-    if path.is_file():
+    if not path.is_dir():
         return sha256_file(path), path.stat().st_size
     digest, size = hashlib.sha256(), 0
     for file in sorted(p for p in path.rglob("*") if p.is_file()):
@@ -73,16 +84,34 @@ def sha256_path(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def _unchanged(artifact: Path, doc: dict) -> bool:
+    """The artifact is what its sidecar describes (or is gone): its sha256 matches."""
+    if not os.path.lexists(artifact):
+        return True
+    try:
+        return sha256_path(artifact)[0] == doc.get("sha256")
+    except (OSError, ExportError):
+        return False  # a FIFO, a device, unreadable: not the file the sidecar describes
+
+
 def check_overwrite(artifact: Path, identity: dict, overwrite: bool) -> None:
-    """Refuse to replace a file that is not an earlier export of the same thing."""
-    if overwrite or not (artifact.exists() or sidecar_path(artifact).exists()):
+    """Refuse to replace a file that is not an earlier export of the same thing, unchanged since:
+    its sidecar is ours, has the same identity, and the artifact's sha256 is the sidecar's."""
+    json_path = sidecar_path(artifact)
+    has_artifact, has_json = os.path.lexists(artifact), os.path.lexists(json_path)
+    if overwrite or not (has_artifact or has_json):
         return
     doc = read_sidecar(artifact)
-    if doc is not None and doc.get("identity") == identity:
+    if doc is not None and doc.get("identity") == identity and _unchanged(artifact, doc):
         return
-    why = ("was exported from other settings or weights" if doc is not None
-           else "was not written by coordatt-export")
-    raise ExportError(f"{artifact} exists and {why}; pass --overwrite to replace it, "
+    if doc is None:
+        why = "was not written by coordatt-export"
+    elif doc.get("identity") != identity:
+        why = "was exported from other settings or weights"
+    else:
+        why = "was changed after its export (its sha256 is not the one its sidecar records)"
+    clash = artifact if has_artifact else json_path  # a sidecar alone: name the .json
+    raise ExportError(f"{clash} exists and {why}; pass --overwrite to replace it, "
                       f"or choose another --output-dir")
 
 
@@ -122,7 +151,8 @@ def make_sidecar(target, config, info, identity: dict, artifact: Path, report: d
 
 
 def write_json_atomic(path: Path, doc: dict) -> Path:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{path.name}-")
+    # the pid in the name lets a later run tell a dead process's leftover from a live one's
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{os.getpid()}-{path.name}-")
     try:
         umask = os.umask(0)
         os.umask(umask)

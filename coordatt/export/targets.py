@@ -14,7 +14,18 @@ from .progress import step
 __all__ = ["produce"]
 
 
+def _not_finite(outputs) -> dict | None:
+    """A failed verification when the artifact's outputs hold NaN/Inf (eager's are finite)."""
+    if all(bool(torch.isfinite(o).all()) for o in outputs):
+        return None
+    return {"status": "failed", "reference": "eager PyTorch fp32",
+            "message": "the artifact's outputs hold NaN/Inf values where eager PyTorch's are "
+                       "finite"}
+
+
 def _check_fp32(reference, outputs) -> dict:
+    if (failed := _not_finite(outputs)) is not None:
+        return failed
     metrics = verify.compare_logits(reference, outputs)
     ok = metrics["max_abs_diff"] <= verify.FP32_REL_TOL * max(metrics["logit_scale"], 1e-30)
     return {"status": "passed" if ok else "failed", "reference": "eager PyTorch fp32", **metrics,
@@ -27,6 +38,8 @@ def _check_int8(reference, quantized_reference, outputs, trained: bool) -> dict:
     """The artifact must reproduce the quantized PyTorch program, and agree with fp32 by SQNR and
     cosine. Top-1 agreement is judged with trained weights only: an untrained head's logits are
     near ties, whose order any noise flips."""
+    if (failed := _not_finite(outputs)) is not None:
+        return failed
     runtime = verify.compare_logits(quantized_reference, outputs)
     m = verify.compare_logits(reference, outputs)
     sqnr = m["sqnr_db"] if m["sqnr_db"] is not None else float("inf")  # None: identical
@@ -140,6 +153,8 @@ def _coreml(target, tmp: Path, info, example, config, inputs, reference, verbose
                         "message": "spec checked (ops, names, shapes); numeric check needs macOS"}
     with step("verifying in Core ML", enabled=progress), quiet(verbose):
         outputs = run_coreml(tmp, inputs)
+    if (failed := _not_finite(outputs)) is not None:
+        return {"runtime": "coreml", **failed}
     m = verify.compare_logits(reference, outputs)
     tol = 1e-2 if target.precision == "fp16" else verify.FP32_REL_TOL
     ok = m["max_abs_diff"] <= tol * m["logit_scale"]
