@@ -174,6 +174,20 @@ def test_no_verify_never_writes_a_non_finite_model(tmp_path, model, message):
     assert not (tmp_path / "x").exists()
 
 
+def test_non_finite_artifact_outputs_fail_verification(capsys, tiny_model, tmp_path,
+                                                      monkeypatch):
+    from coordatt.export import onnx as onnx_target
+
+    monkeypatch.setattr(onnx_target, "run_onnx",
+                        lambda path, inputs: [torch.full((1, 10), float("nan")) for _ in inputs])
+    weights = _save_tiny(tiny_model, tmp_path / "w.pth")
+    code, _, err = _run(capsys, "--format", "onnx", "--model", tiny_model, "--input-size", "64",
+                        "--weights", str(weights), "--output-dir", str(tmp_path / "o"))
+    assert code == 1 and "verification failed: the artifact's outputs hold NaN/Inf" in err
+    _one_line(err)
+    assert not (tmp_path / "o").exists()
+
+
 def test_integer_bookkeeping_buffers_still_load(tiny_model, tmp_path):
     """BatchNorm's num_batches_tracked is int64 in every checkpoint: not a dtype mismatch."""
     path = _save_tiny(tiny_model, tmp_path / "w.pth")
