@@ -380,7 +380,7 @@ def test_ctrl_c_during_imports_and_parsing(tmp_path, capsys, monkeypatch):
     assert listing(tmp_path / "out") == []
 
 
-def test_ctrl_c_during_automatic_export(tmp_path, capsys, monkeypatch):
+def test_ctrl_c_during_automatic_export(tiny_onnx, tmp_path, capsys, monkeypatch):
     from coordatt.bench import subjects
 
     def interrupted(*args, **kwargs):
@@ -388,7 +388,7 @@ def test_ctrl_c_during_automatic_export(tmp_path, capsys, monkeypatch):
 
     monkeypatch.setattr(subjects, "export", interrupted)
     out = tmp_path / "out"
-    code = main(["--models", "mobilenetv2_ca", "--runtimes", "onnxruntime", "--input-size",
+    code = main(["--models", "tiny_ca", "--runtimes", "onnxruntime", "--input-size",
                  "64", "--artifacts", str(tmp_path / "arts"), "--output-dir", str(out)])
     assert code == 130
     one_line_error(capsys.readouterr().err, "interrupted: nothing was measured")
@@ -416,7 +416,7 @@ def tiny_onnx(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setitem(registry._MODELS, "tiny_ca",
                    lambda **kw: MobileNetV2(coord_att=True, settings=settings, **kw))
-        (result,) = export(ExportConfig(model="tiny_ca", input_size=(64, 64),
+        (result,) = export(ExportConfig(model="tiny_ca", input_size=(64, 64), verify=False,
                                         output_dir=folder), ["onnx"], progress=False)
         yield Path(result.target.path)
 
@@ -513,3 +513,36 @@ def test_ctrl_c_during_the_device_wait(tiny_onnx, tmp_path, capsys, monkeypatch)
     assert code == 130
     one_line_error(capsys.readouterr().err, "interrupted: nothing was measured")
     assert listing(out) == []
+
+
+@pytest.mark.parametrize("moment", ["loading", "measuring"])
+def test_real_ctrl_c_from_the_terminal(tiny_onnx, tmp_path, moment):
+    """SIGINT to the whole process group, as a terminal sends it: the workers ignore it, the
+    harness ends them, one line, exit 130, what was measured written."""
+    import subprocess
+
+    arts = tmp_path / "arts"
+    _copy(tiny_onnx, arts)
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "coordatt.bench.cli", "--artifacts", str(arts), "--runtimes",
+         "onnxruntime", "--iters", "1000000", "--block-size", "5", "--warmup", "0",
+         "--output-dir", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        # as from a terminal: a test runner started in the background ignores SIGINT
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    lines = []
+    for line in proc.stderr:
+        lines.append(line)
+        if line.strip().startswith(moment):
+            break
+    time.sleep(1.0 if moment == "measuring" else 0.0)
+    os.killpg(proc.pid, signal.SIGINT)
+    lines += proc.stderr.readlines()
+    assert proc.wait(30) == 130
+    one_line_error("".join(lines), "interrupted: what was measured is kept")
+    (result,) = report.load_results(out / "results.json")["results"]
+    assert result["error"].startswith("interrupted after")
+    if moment == "measuring":
+        assert result["samples_ms"]
+    assert [n for n in listing(out) if n.startswith(".")] == []

@@ -16,7 +16,6 @@ import multiprocessing
 import resource
 import signal
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,16 +112,15 @@ class Worker:
         self.timeout_s = timeout_s
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=_main, args=(child, spec), daemon=True)
-        # The child ignores SIGINT (an ignored signal stays ignored across exec, and Python then
-        # installs no handler): Ctrl-C in the terminal reaches it too, and would print its
-        # traceback from the middle of its imports. The harness stops it with "close" or kill.
-        main = threading.current_thread() is threading.main_thread()
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+        # The child starts with SIGINT blocked (a signal mask survives fork and exec): Ctrl-C in
+        # the terminal reaches the whole group, and would print the child's traceback from the
+        # middle of its imports. The harness ends it with "close", or kill. A Ctrl-C meant for
+        # us meanwhile stays pending, and is raised here once unblocked.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             self.process.start()
         finally:
-            if main and previous is not None:
-                signal.signal(signal.SIGINT, previous)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         child.close()
 
     def ask(self, *message):
