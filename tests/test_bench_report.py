@@ -174,7 +174,7 @@ def test_write_then_load_round_trip(doc, tmp_path):
 
 
 def test_load_rejects_unreadable_and_non_json(tmp_path):
-    with pytest.raises(ValueError, match="cannot read results file"):
+    with pytest.raises(ValueError, match="results file not found"):
         load_results(tmp_path / "absent.json")
     garbage = tmp_path / "garbage.json"
     garbage.write_text("{not json")

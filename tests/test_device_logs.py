@@ -255,7 +255,7 @@ def test_forced_format_that_does_not_match():
 
 
 def test_missing_log_file(tmp_path):
-    with pytest.raises(DeviceLogError, match="cannot read"):
+    with pytest.raises(DeviceLogError, match="device log not found"):
         load_device_log(tmp_path / "absent.txt")
 
 

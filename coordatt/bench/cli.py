@@ -131,7 +131,8 @@ def _render(doc: dict, out_dir: Path) -> bool:
 
 def _check_inputs(args) -> None:
     """Stat every path bench will read or write before anything is opened or measured."""
-    from .paths import check_folder, check_output_dir, check_regular_file
+    from ..errors import check_regular_file
+    from .paths import check_folder, check_output_dir
 
     if args.from_json is not None:
         check_regular_file(args.from_json, "--from")

@@ -38,8 +38,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from coordatt.bench.paths import check_regular_file
 from coordatt.bench.stats import STAT_FIELDS, summarize
+from coordatt.errors import check_regular_file
 
 __all__ = [
     "DeviceLogError",
@@ -155,10 +155,7 @@ def make_row(
 def load_device_log(path: str | Path, **kwargs: Any) -> list[dict[str, Any]]:
     """Read a saved tool output or result file and parse it with :func:`parse_device_log`."""
     path = Path(path)
-    try:
-        check_regular_file(path, "device log")
-    except ValueError as e:
-        raise DeviceLogError(str(e)) from None
+    check_regular_file(path, "device log", DeviceLogError)
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as e:

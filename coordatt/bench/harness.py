@@ -16,9 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import check_regular_file
 from ..model_source import is_factory_spec, load_factory
 from ..registry import check_model_args, list_models
-from .paths import check_folder, check_regular_file
+from .paths import check_folder
 from .runners import DEFAULT_RUNTIMES, RUNTIME_ARTIFACT, RUNTIMES, unavailable_reason
 from .stats import STAT_FIELDS, summarize
 from .subjects import Subject, artifact_for, discover, subjects_from_config

@@ -11,31 +11,11 @@ import os
 import stat
 from pathlib import Path
 
-__all__ = ["check_regular_file", "check_folder", "check_output_dir", "file_kind"]
+from ..errors import file_kind
+
+__all__ = ["check_folder", "check_output_dir"]
 
 OUTPUT_NAMES = ("results.json", "results.csv", "results.png")
-
-
-def file_kind(mode: int) -> str:
-    """What a stat mode is, in words: 'a folder', 'a FIFO', ..."""
-    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"),
-                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                       (stat.S_ISSOCK, "a socket")):  # fmt: skip
-        if test(mode):
-            return name
-    return "not a regular file"
-
-
-def check_regular_file(path: Path, what: str) -> Path:
-    """``path`` when it is a regular file (or a symlink to one); ValueError naming ``what`` and
-    the kind of thing it is otherwise. Nothing is opened."""
-    try:
-        mode = os.stat(path).st_mode
-    except OSError as e:
-        raise ValueError(f"cannot read {what} {path}: {e.strerror}") from None
-    if not stat.S_ISREG(mode):
-        raise ValueError(f"{what} {path} is not a regular file ({file_kind(mode)})")
-    return path
 
 
 def check_folder(path: Path, what: str) -> Path:

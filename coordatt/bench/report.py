@@ -24,8 +24,8 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from coordatt.bench.paths import check_regular_file
 from coordatt.bench.stats import STAT_FIELDS, ratio, summarize
+from coordatt.errors import check_regular_file
 
 SCHEMA = "coordatt.bench/1"
 RUNTIME_ORDER = ("eager", "onnxruntime", "executorch-xnnpack", "executorch-xnnpack-int8",

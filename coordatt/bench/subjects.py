@@ -16,12 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import CoordattError
+from ..errors import CoordattError, check_regular_file, file_kind
 from ..export.pipeline import ExportConfig, export, plan
 from ..export.sidecar import KNOWN_SCHEMAS, SCHEMA, read_sidecar, sha256_path, sidecar_path
 from ..export.subject import ModelInfo, prepare_from_config
 from ..preprocess import load_image, sample_images
-from .paths import check_regular_file, file_kind
 from .runners import RUNTIME_ARTIFACT, unavailable_reason
 
 __all__ = ["Subject", "subjects_from_config", "discover", "runtime_of", "check_artifact"]
