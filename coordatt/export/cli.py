@@ -143,7 +143,9 @@ def _interruptible() -> Iterator[None]:
             fired.append(signum)
             raise KeyboardInterrupt
 
-    saved = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # a signal the parent set to be ignored (nohup, a background job) stays ignored
+    saved = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)
+             if signal.getsignal(sig) is not signal.SIG_IGN}
     try:
         yield
     finally:
