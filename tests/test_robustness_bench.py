@@ -531,15 +531,26 @@ def test_real_ctrl_c_from_the_terminal(tiny_onnx, tmp_path, moment):
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
         # as from a terminal: a test runner started in the background ignores SIGINT
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    lines = []
-    for line in proc.stderr:
-        lines.append(line)
-        if line.strip().startswith(moment):
-            break
-    time.sleep(1.0 if moment == "measuring" else 0.0)
-    os.killpg(proc.pid, signal.SIGINT)
-    lines += proc.stderr.readlines()
-    assert proc.wait(30) == 130
+    import threading
+
+    # never left running (1e6 iterations), never waited on without bound
+    guard = threading.Timer(120, lambda: os.killpg(proc.pid, signal.SIGKILL))
+    guard.start()
+    try:
+        lines = []
+        for line in proc.stderr:
+            lines.append(line)
+            if line.strip().startswith(moment):
+                break
+        time.sleep(1.0 if moment == "measuring" else 0.0)
+        os.killpg(proc.pid, signal.SIGINT)
+        lines += proc.stderr.readlines()
+        assert proc.wait(30) == 130
+    finally:
+        guard.cancel()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
     one_line_error("".join(lines), "interrupted: what was measured is kept")
     (result,) = report.load_results(out / "results.json")["results"]
     assert result["error"].startswith("interrupted after")
