@@ -297,7 +297,8 @@ def _export_prepared(info: ModelInfo, config: ExportConfig, targets: list[Target
     check_finite_state(info.model)
     example = torch.zeros(1, 3, *info.input_size)
     with quiet(verbose):
-        check_capture(info.model, example)  # a model torch.export cannot capture fails here
+        # a model torch.export cannot capture fails here, before any file is written
+        info.exported = check_capture(info.model, example)
     inputs = _verification_inputs(info, config) if config.verify else []
     with torch.no_grad():
         reference = [info.model(x) for x in inputs]

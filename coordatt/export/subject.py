@@ -44,6 +44,9 @@ class ModelInfo:
     preprocess: dict
     weights: dict  # the sidecar's weights entry: pretrained, source, sha256
     trained: bool  # int8 top-1 agreement is judged on trained weights only
+    # the strict torch.export capture checked before any artifact is written, reused by the fp32
+    # .pte lowering instead of capturing the same model again
+    exported: torch.export.ExportedProgram | None = None
 
     @property
     def num_classes(self) -> int:

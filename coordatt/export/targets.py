@@ -66,7 +66,7 @@ def _check_int8(reference, quantized_reference, outputs, trained: bool) -> dict:
 def _pte(target, tmp: Path, info, example, config, inputs, reference, verbose, progress):
     from .pte import lower_to_pte, run_pte
 
-    program = info.model
+    program = info.exported if info.exported is not None else info.model
     report: dict = {}
     quantized_reference = None
     if target.precision == "int8":
