@@ -10,8 +10,9 @@ import pytest
 from coordatt.bench import report
 from coordatt.bench.cli import main
 from coordatt.bench.harness import BenchConfig, run_benchmark
-from coordatt.bench.runners import RUNTIMES, unavailable_reason
 from coordatt.export.sidecar import sidecar_path
+from coordatt.runtime import NAMES as RUNTIMES
+from coordatt.runtime import unavailable_reason
 
 ALL = tuple(RUNTIMES)  # portable too: the tiny network keeps it fast
 

@@ -36,7 +36,7 @@ def test_int8_one_delegate_and_agreement(small_int8_export):
 
 def test_int8_judgement():
     """Top-1 agreement is judged with trained weights only; the runtime check always."""
-    from coordatt.export.targets import _check_int8
+    from coordatt.export.verify import check_int8 as _check_int8
 
     g = torch.Generator().manual_seed(0)
     ref = [torch.randn(1, 1000, generator=g) for _ in range(4)]

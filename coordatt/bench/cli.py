@@ -40,7 +40,8 @@ def _seconds(text: str) -> float:
 def build_parser() -> argparse.ArgumentParser:
     from ..export.cli import parse_input_size
     from ..registry import WIDTH_MULTS, list_models
-    from .runners import DEFAULT_RUNTIMES, RUNTIMES
+    from ..runtime import DEFAULT_RUNTIMES
+    from ..runtime import NAMES as RUNTIMES
 
     p = argparse.ArgumentParser(prog="coordatt-bench", description=__doc__,
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)

@@ -19,8 +19,10 @@ import numpy as np
 from ..errors import check_regular_file
 from ..model_source import is_factory_spec, load_factory
 from ..registry import check_model_args, list_models
+from ..runtime import DEFAULT_RUNTIMES, unavailable_reason
+from ..runtime import NAMES as RUNTIMES
+from ..runtime import get as runtime_spec
 from .paths import check_folder
-from .runners import DEFAULT_RUNTIMES, RUNTIME_ARTIFACT, RUNTIMES, unavailable_reason
 from .stats import STAT_FIELDS, summarize
 from .subjects import Subject, artifact_for, discover, subjects_from_config
 from .worker import Worker, WorkerSpec
@@ -234,7 +236,7 @@ def run_benchmark(config: BenchConfig, *, progress: Callable[[str, int, int], No
                 if row.worker is not None:
                     row.worker.close()
         for row in rows:
-            precision = RUNTIME_ARTIFACT.get(row.runtime, (None, None, None, "fp32"))[3]
+            precision = runtime_spec(row.runtime).precision
             rows_out.append(_result(config, row, precision))
         if interrupted:
             break

@@ -21,11 +21,12 @@ from ..export.pipeline import ExportConfig, export, plan
 from ..export.sidecar import KNOWN_SCHEMAS, SCHEMA, read_sidecar, sha256_path, sidecar_path
 from ..export.subject import ModelInfo, prepare_from_config
 from ..preprocess import load_image, sample_images
-from .runners import RUNTIME_ARTIFACT, unavailable_reason
+from ..runtime import get as runtime_spec
+from ..runtime import runtime_for, unavailable_reason
 
 __all__ = ["Subject", "subjects_from_config", "discover", "runtime_of", "check_artifact"]
 
-_EXTENSIONS = {"pte": ".pte", "onnx": ".onnx", "coreml": ".mlpackage"}
+_EXTENSIONS = {"pte": ".pte", "onnx": ".onnx", "tflite": ".tflite", "coreml": ".mlpackage"}
 
 
 @dataclass
@@ -44,11 +45,7 @@ class Subject:
 
 def runtime_of(sidecar: dict) -> str | None:
     """The harness runtime that runs an artifact with this sidecar, or None."""
-    key = (sidecar.get("format"), sidecar.get("backend"), sidecar.get("precision"))
-    for runtime, (fmt, backend, _, precision) in RUNTIME_ARTIFACT.items():
-        if key == (fmt, backend, precision) or (fmt == "coreml" and key[0] == "coreml"):
-            return runtime
-    return None
+    return runtime_for(sidecar.get("format"), sidecar.get("backend"), sidecar.get("precision"))
 
 
 def _input_for(info_preprocess: dict) -> np.ndarray:
@@ -93,7 +90,8 @@ def _onnx_input_shape(path: Path) -> list | None:
 def check_runtime(path: Path, sidecar: dict, runtime: str) -> None:
     """Raise CoordattError when the sidecar's format, backend and precision are not what
     ``runtime`` runs (the row would be labelled with a precision it does not measure)."""
-    fmt, backend, _, precision = RUNTIME_ARTIFACT[runtime]
+    spec = runtime_spec(runtime)
+    fmt, backend, precision = spec.format, spec.backend, spec.precision
     got = (sidecar.get("format"), sidecar.get("backend"), sidecar.get("precision"))
     ok = got[0] == "coreml" and got[2] in ("fp16", "fp32") if fmt == "coreml" else \
         got == (fmt, backend, precision)
@@ -156,8 +154,10 @@ def check_artifact(path: Path, sidecar: dict, identity: dict | None = None,
 
 def _export_config(config, model: str, runtime: str | None = None) -> ExportConfig:
     """The export settings of the artifact ``runtime`` runs (fp32 pte settings for eager)."""
-    fmt, backend, quantize, precision = RUNTIME_ARTIFACT.get(
-        runtime, ("pte", "xnnpack", "none", "fp32"))
+    spec = runtime_spec(runtime or "executorch-xnnpack")
+    if spec.format is None:  # eager: the fp32 .pte's settings
+        spec = runtime_spec("executorch-xnnpack")
+    fmt, backend, quantize, precision = spec.format, spec.backend, spec.quantize, spec.precision
     return ExportConfig(
         model=model, width_mult=config.width_mult, input_size=config.input_size,
         weights=config.weights, quantize=quantize,
@@ -173,7 +173,7 @@ def artifact_for(config, model: str, runtime: str, info: ModelInfo | None = None
     """The artifact ``runtime`` runs: reused when its sidecar matches, exported when missing.
     Raises CoordattError (a row's error) for a mismatched, foreign or corrupt one."""
     export_config = _export_config(config, model, runtime)
-    fmt = RUNTIME_ARTIFACT[runtime][0]
+    fmt = runtime_spec(runtime).format
     (target,) = plan(export_config, [fmt])
     path = target.path
     if not path.exists():

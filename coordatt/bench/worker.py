@@ -49,10 +49,11 @@ def _one_line(e: BaseException) -> str:
 
 def _serve(conn, spec: WorkerSpec) -> None:
     from .._quiet import quiet
-    from .runners import make_runner
+    from ..runtime import open_session
 
     with quiet(spec.verbose):
-        runner = make_runner(spec.runtime, spec.threads, artifact=spec.artifact, model=spec.model)
+        runner = open_session(spec.runtime, spec.artifact, threads=spec.threads,
+                              model=spec.model)
     x = spec.input
     while True:
         message = conn.recv()
@@ -79,10 +80,8 @@ def _serve(conn, spec: WorkerSpec) -> None:
                     samples.append((time.perf_counter_ns() - start) / 1e6)
                 conn.send(("samples", samples, _peak_rss_mb()))
             elif message[0] == "profile":
-                from .profile import profile_runner
-
                 with quiet(spec.verbose):
-                    rows = profile_runner(runner, x, message[1])
+                    rows = runner.profile(x, message[1])
                 conn.send(("profile", rows))
             else:
                 runner.close()

@@ -17,7 +17,7 @@ from pathlib import Path
 from ..checkpoints import CheckpointError
 from ..errors import CoordattError, ExportError
 from ..registry import WIDTH_MULTS, list_models
-from .pipeline import FORMATS, QUANTIZE, ExportConfig, ExportResult, export
+from .pipeline import FORMATS, INT8_FORMATS, QUANTIZE, ExportConfig, ExportResult, export
 
 __all__ = ["main", "parse_input_size", "render_table"]
 
@@ -53,15 +53,16 @@ def _size(n: int) -> str:
 
 def _ops(r: ExportResult) -> str:
     rep = r.report
-    if r.target.format == "pte":
+    if r.target.format in ("pte", "tflite"):  # what XNNPACK took, what stayed outside
         text = (f"{rep['delegates']} delegate, {rep['delegated_ops']} in / "
                 f"{rep['non_delegated_ops']} out")
         names = sorted(set(rep.get("non_delegated_op_names") or []))
-        if rep["non_delegated_ops"] and names and r.target.backend == "xnnpack":
+        if rep["non_delegated_ops"] and names and r.target.backend in ("xnnpack", "litert"):
             text += f" ({', '.join(n.removeprefix('aten::') for n in names[:3])})"
         return text
     if r.target.format == "onnx":
-        return f"{rep['nodes']} nodes"
+        return f"{rep['nodes']} nodes" + (f" ({rep['qdq_nodes']} Q/DQ)" if "qdq_nodes" in rep
+                                          else "")
     return f"{rep['ops']} MIL ops"
 
 
@@ -114,7 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--std", type=_triple, help="R,G,B normalisation std")
     p.add_argument("--crop-pct", type=float,
                    help="center-crop fraction of the resized image (default 0.875)")
-    p.add_argument("--quantize", default="none", help=f"one of {', '.join(QUANTIZE)} (pte only)")
+    p.add_argument("--quantize", default="none", help=f"one of {', '.join(QUANTIZE)}; int8 for "
+                   f"{', '.join(INT8_FORMATS)} (all: every one of those)")
     p.add_argument("--calibration-dir", type=Path,
                    help="folder of JPEG/PNG photos for int8 calibration")
     p.add_argument("--backend", default="xnnpack", help="pte backend: xnnpack or portable")

@@ -8,14 +8,19 @@ spec: operator list, input/output names and shapes.
 from __future__ import annotations
 
 import os
-import platform
+from pathlib import Path
 
 import torch
 from torch import nn
 
+from .._quiet import quiet
 from ..errors import require
+from ..runtime.coreml import can_predict
+from . import verify
+from .progress import step
 
-__all__ = ["export_coreml", "inspect_mlpackage", "run_coreml", "PRECISIONS", "can_predict"]
+__all__ = ["export_coreml", "inspect_mlpackage", "run_coreml", "produce", "PRECISIONS",
+           "can_predict"]
 
 PRECISIONS = ("fp16", "fp32")
 
@@ -78,13 +83,61 @@ def inspect_mlpackage(path: str | os.PathLike) -> dict:
     }
 
 
-def can_predict() -> bool:
-    """Core ML prediction is only possible on macOS."""
-    return platform.system() == "Darwin"
-
-
 def run_coreml(path: str | os.PathLike, inputs: list[torch.Tensor]) -> list[torch.Tensor]:
     """Predict with Core ML on each input (macOS only)."""
-    ct = require("coremltools", "coreml")
-    model = ct.models.MLModel(str(path), compute_units=ct.ComputeUnit.CPU_ONLY)
-    return [torch.from_numpy(model.predict({"image": x.numpy()})["logits"]) for x in inputs]
+    from ..runtime import run_artifact
+
+    return run_artifact("coreml", path, inputs)
+
+
+def produce(target, tmp: Path, info, example, config, inputs, reference, *, verbose: bool,
+            progress: bool) -> tuple[dict, dict]:
+    """Convert ``info``'s model to an ``.mlpackage`` at ``tmp``; check its spec on any OS and its
+    numbers in Core ML on macOS."""
+    from .. import __version__
+
+    h, w = info.input_size
+    k = info.num_classes
+    width = "" if info.width_mult is None else f" {info.width_mult}x"
+    descriptions = {
+        "model": f"{info.name}{width} image classifier, {k} classes ({info.labels_source} "
+                 f"labels), exported by coordatt",
+        "image": f"float32 [1, 3, {h}, {w}] RGB, scaled to [0, 1] and normalised with "
+                 f"mean {info.preprocess['mean']}, std {info.preprocess['std']} (see the .json "
+                 f"sidecar)",
+        "logits": f"float32 [1, {k}] logits (no softmax); class names in the .json sidecar",
+    }
+    metadata = {"author": "coordatt", "license": "MIT (code); weights: see their source",
+                "version": __version__, "model": info.spec, "name": info.name,
+                "width_mult": str(info.width_mult)}
+    with step(f"converting to Core ML ({target.precision})", enabled=progress), quiet(verbose):
+        report = export_coreml(info.model, example, tmp, precision=target.precision,
+                               metadata=metadata, descriptions=descriptions)
+    # the structure every conversion must have, checked on any OS
+    n_convs = sum(isinstance(m, nn.Conv2d) for m in info.model.modules())
+    problems = []
+    if report["inputs"] != {"image": [1, 3, h, w]}:
+        problems.append(f"inputs {report['inputs']}")
+    if report["outputs"] != {"logits": [1, k]}:
+        problems.append(f"outputs {report['outputs']}")
+    if report["op_counts"].get("conv") != n_convs:
+        problems.append(f"{report['op_counts'].get('conv')} conv ops for {n_convs} convolutions")
+    spec = {"inputs": report["inputs"], "outputs": report["outputs"], "conv_ops": n_convs}
+    if problems:
+        return report, {"status": "failed", "runtime": "coreml-spec", **spec,
+                        "message": "spec check: " + "; ".join(problems)}
+    if not inputs:
+        return report, {"status": "skipped", "message": "--no-verify"}
+    if not can_predict():
+        return report, {"status": "spec-only", "runtime": "coreml-spec", **spec,
+                        "message": "spec checked (ops, names, shapes); numeric check needs macOS"}
+    with step("verifying in Core ML", enabled=progress), quiet(verbose):
+        outputs = run_coreml(tmp, inputs)
+    if (failed := verify.not_finite(outputs)) is not None:
+        return report, {"runtime": "coreml", **failed}
+    m = verify.compare_logits(reference, outputs)
+    tol = 1e-2 if target.precision == "fp16" else verify.FP32_REL_TOL
+    ok = m["max_abs_diff"] <= tol * m["logit_scale"]
+    return report, {"status": "passed" if ok else "failed", "runtime": "coreml", **m,
+                    "tolerance": f"max_abs_diff <= {tol:g} x logit_scale",
+                    "message": f"max abs diff {m['max_abs_diff']:.3g}"}

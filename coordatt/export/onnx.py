@@ -4,13 +4,17 @@ input ``image``, output ``logits``, checked by ``onnx.checker``; run with ONNX R
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import torch
 from torch import nn
 
+from .._quiet import quiet
 from ..errors import require
+from . import verify
+from .progress import step
 
-__all__ = ["export_onnx", "run_onnx", "ort_session", "OPSET"]
+__all__ = ["export_onnx", "run_onnx", "produce", "OPSET"]
 
 OPSET = 18
 
@@ -37,23 +41,31 @@ def export_onnx(
     return proto.SerializeToString(deterministic=True), report
 
 
-def ort_session(path: str | os.PathLike, threads: int = 0, profile_prefix: str | None = None):
-    """An ONNX Runtime CPU session: ``threads`` intra-op threads (0: ORT's default), one
-    inter-op thread, ORT's own logging off; its profiler on when ``profile_prefix`` is given."""
-    ort = require("onnxruntime", "onnx")
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
-    if profile_prefix is not None:
-        options.enable_profiling = True
-        options.profile_file_prefix = profile_prefix
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-
-def run_onnx(
-    path: str | os.PathLike, inputs: list[torch.Tensor], threads: int = 0
-) -> list[torch.Tensor]:
+def run_onnx(path: str | os.PathLike, inputs: list[torch.Tensor],
+             threads: int | None = None) -> list[torch.Tensor]:
     """Run a ``.onnx`` in ONNX Runtime (CPU EP) on each input; returns the outputs."""
-    session = ort_session(path, threads)
-    return [torch.from_numpy(session.run(["logits"], {"image": x.numpy()})[0]) for x in inputs]
+    from ..runtime import run_artifact
+
+    return run_artifact("onnxruntime", path, inputs, threads=threads)
+
+
+def produce(target, tmp: Path, info, example, config, inputs, reference, *, verbose: bool,
+            progress: bool) -> tuple[dict, dict]:
+    """Export ``info``'s model to ``tmp`` (int8: quantized by ONNX Runtime, onnx_int8.py);
+    verify it in ONNX Runtime."""
+    metadata = {"model": info.spec, "name": info.name, "width_mult": str(info.width_mult),
+                "num_classes": str(info.num_classes), "producer": "coordatt-export",
+                "preprocess": "see the .json sidecar"}
+    with step("exporting to ONNX (dynamo, opset 18)", enabled=progress), quiet(verbose):
+        data, report = export_onnx(info.model, example, metadata)
+    if target.precision == "int8":
+        from .onnx_int8 import produce_int8
+
+        return produce_int8(data, report, target, tmp, info, config, inputs, reference,
+                            verbose=verbose, progress=progress)
+    tmp.write_bytes(data)
+    if not inputs:
+        return report, {"status": "skipped", "message": "--no-verify"}
+    with step("verifying in ONNX Runtime (CPU)", enabled=progress), quiet(verbose):
+        outputs = run_onnx(tmp, inputs)
+    return report, {"runtime": "onnxruntime", **verify.check_fp32(reference, outputs)}

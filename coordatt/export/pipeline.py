@@ -39,14 +39,17 @@ from .output_dir import (
 from .subject import ModelInfo, check_capture, prepare_from_config, prepare_module, safe_name
 
 __all__ = ["ExportConfig", "ExportResult", "Target", "plan", "export", "export_model",
-           "build_export_model", "check_output_dir", "FORMATS", "QUANTIZE"]
+           "build_export_model", "check_output_dir", "FORMATS", "INT8_FORMATS", "QUANTIZE"]
 
-FORMATS = ("pte", "onnx", "coreml", "all")
+FORMATS = ("pte", "onnx", "tflite", "coreml", "all")
+# the formats with an int8 path (--format all --quantize int8 writes these)
+INT8_FORMATS = ("pte", "onnx", "tflite")
 QUANTIZE = ("none", "int8")
 PTE_BACKENDS = ("xnnpack", "portable")
 COREML_PRECISIONS = ("fp16", "fp32")
 _EXTRAS = {"pte": ("executorch", ["executorch.exir", "executorch.runtime", "torchao"]),
            "onnx": ("onnx", ["onnx", "onnxruntime", "onnxscript"]),
+           "tflite": ("litert", ["litert_torch", "ai_edge_litert.interpreter"]),
            "coreml": ("coreml", ["coremltools"])}
 
 
@@ -84,8 +87,8 @@ class ExportConfig:
 class Target:
     """One artifact to write."""
 
-    format: str  # pte | onnx | coreml
-    backend: str  # xnnpack | portable | onnx | mlprogram
+    format: str  # pte | onnx | tflite | coreml
+    backend: str  # xnnpack | portable | onnx | litert | mlprogram
     precision: str  # fp32 | int8 | fp16
     path: Path
 
@@ -127,10 +130,11 @@ def _validate_settings(config: ExportConfig, formats: Sequence[str]) -> None:
         raise ValueError(
             f"unknown Core ML precision {config.coreml_precision!r}; choose from fp16, fp32")
     if config.quantize == "int8":
-        if config.backend != "xnnpack":
+        if config.backend != "xnnpack" and ("pte" in formats or "all" in formats):
             raise ValueError("int8 needs --backend xnnpack (the portable kernels run fp32 only)")
-        if "all" not in formats and "pte" not in formats:
-            raise ValueError("int8 quantization is for --format pte (XNNPACK) or all")
+        if "all" not in formats and (no_int8 := [f for f in formats if f not in INT8_FORMATS]):
+            raise ValueError(f"--quantize int8 has no path for --format {', '.join(no_int8)}; "
+                             f"int8 is for {', '.join(INT8_FORMATS)} (or all)")
     if config.calibration_dir is not None:
         if config.quantize != "int8":
             raise ValueError("--calibration-dir is used by --quantize int8 only")
@@ -154,15 +158,21 @@ def validate(config: ExportConfig, formats: Sequence[str]) -> None:
 
 def _targets(name: str, width_mult: float | None, config: ExportConfig,
              formats: Sequence[str]) -> list[Target]:
-    wanted = ["pte", "onnx", "coreml"] if "all" in formats else list(dict.fromkeys(formats))
+    int8 = config.quantize == "int8"
+    if "all" in formats:
+        wanted = list(INT8_FORMATS) if int8 else ["pte", "onnx", "tflite", "coreml"]
+    else:
+        wanted = list(dict.fromkeys(formats))
     out = Path(config.output_dir)
     targets = []
     for fmt in wanted:
+        precision = "int8" if int8 else "fp32"
         if fmt == "pte":
-            precision = "int8" if config.quantize == "int8" else "fp32"
             backend, ext = config.backend, ".pte"
         elif fmt == "onnx":
-            backend, precision, ext = "onnx", "fp32", ".onnx"
+            backend, ext = "onnx", ".onnx"
+        elif fmt == "tflite":
+            backend, ext = "litert", ".tflite"
         else:
             backend, precision, ext = "mlprogram", config.coreml_precision, ".mlpackage"
         stem = artifact_stem(name, width_mult, backend, precision, config.input_size)
@@ -250,7 +260,7 @@ def export_model(model: nn.Module, *, input_size: tuple[int, int] = (224, 224),
     Args:
         model: the network, in eval mode; it takes float32 [1, 3, H, W] and returns [1, K] logits.
         input_size: (H, W) of the artifacts' static input.
-        formats: from ``FORMATS`` ("pte", "onnx", "coreml", "all").
+        formats: from ``FORMATS`` ("pte", "onnx", "tflite", "coreml", "all").
         labels: K class names (a list, or a labels file); default ImageNet's for K = 1000, else
             ``class_0``...
         preprocess: ``{"mean": (r, g, b), "std": (r, g, b), "crop_pct": 0.875}``, over what the

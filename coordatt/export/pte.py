@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from pathlib import Path
 
 import torch
 from torch import nn
 
+from .._quiet import quiet
 from ..errors import require
+from . import verify
+from .progress import step
 
-__all__ = ["lower_to_pte", "inspect_pte", "run_pte", "BACKENDS"]
+__all__ = ["lower_to_pte", "inspect_pte", "run_pte", "produce", "BACKENDS"]
 
 BACKENDS = ("xnnpack", "portable")
 _DELEGATE_CALL = "executorch_call_delegate"
@@ -92,6 +96,39 @@ def inspect_pte(data: bytes) -> dict:
 
 def run_pte(path: str | os.PathLike, inputs: list[torch.Tensor]) -> list[torch.Tensor]:
     """Run a ``.pte`` in ExecuTorch's runtime on each input ([1, 3, H, W]); returns the outputs."""
-    runtime = require("executorch.runtime", "executorch")
-    method = runtime.Runtime.get().load_program(str(path)).load_method("forward")
-    return [method.execute([x.contiguous()])[0].clone() for x in inputs]
+    from ..runtime import run_artifact
+
+    return run_artifact("executorch-xnnpack", path, inputs)
+
+
+def produce(target, tmp: Path, info, example, config, inputs, reference, *, verbose: bool,
+            progress: bool) -> tuple[dict, dict]:
+    """Lower (and for int8 quantize) ``info``'s model to ``tmp``; verify it in ExecuTorch."""
+    program = info.exported if info.exported is not None else info.model
+    report: dict = {}
+    quantized_reference = None
+    if target.precision == "int8":
+        from .quantize import calibration_inputs, quantize_int8
+
+        calibration, source = calibration_inputs(config.calibration_dir, info.preprocess)
+        report["calibration"] = source
+        with step(f"quantizing to int8 (PT2E, {source})", enabled=progress), quiet(verbose):
+            program = quantize_int8(info.model, example, calibration)
+            if inputs:
+                with torch.no_grad():
+                    quantized_module = program.module()
+                    quantized_reference = [quantized_module(x) for x in inputs]
+    with step(f"lowering to ExecuTorch {target.backend} {target.precision}", enabled=progress), \
+            quiet(verbose):
+        data, lowering = lower_to_pte(program, example, backend=target.backend)
+    report.update(lowering)
+    tmp.write_bytes(data)
+    if not inputs:
+        return report, {"status": "skipped", "message": "--no-verify"}
+    with step("verifying in the ExecuTorch runtime", enabled=progress), quiet(verbose):
+        outputs = run_pte(tmp, inputs)
+    if target.precision == "int8":
+        check = verify.check_int8(reference, quantized_reference, outputs, info.trained)
+    else:
+        check = verify.check_fp32(reference, outputs)
+    return report, {"runtime": "executorch", **check}

@@ -6,8 +6,8 @@ import math
 
 import torch
 
-__all__ = ["compare_logits", "FP32_REL_TOL", "INT8_MIN_COSINE", "INT8_MIN_SQNR_DB",
-           "INT8_MIN_TOP1_AGREEMENT"]
+__all__ = ["compare_logits", "check_fp32", "check_int8", "not_finite", "FP32_REL_TOL",
+           "INT8_MIN_COSINE", "INT8_MIN_SQNR_DB", "INT8_MIN_TOP1_AGREEMENT"]
 
 # fp32 artifacts: max |diff| <= 1e-4 x the reference logits' scale (max |logit|)
 FP32_REL_TOL = 1e-4
@@ -46,3 +46,55 @@ def compare_logits(reference: list[torch.Tensor], outputs: list[torch.Tensor]) -
         "min_cosine": cosine,
         "top1_agreement": top1,
     }.items()}  # JSON has no infinity: an exact match has sqnr_db None
+
+
+def not_finite(outputs) -> dict | None:
+    """A failed verification when the artifact's outputs hold NaN/Inf (eager's are finite)."""
+    if all(bool(torch.isfinite(o).all()) for o in outputs):
+        return None
+    return {"status": "failed", "reference": "eager PyTorch fp32",
+            "message": "the artifact's outputs hold NaN/Inf values where eager PyTorch's are "
+                       "finite"}
+
+
+def check_fp32(reference, outputs) -> dict:
+    if (failed := not_finite(outputs)) is not None:
+        return failed
+    metrics = compare_logits(reference, outputs)
+    ok = metrics["max_abs_diff"] <= FP32_REL_TOL * max(metrics["logit_scale"], 1e-30)
+    return {"status": "passed" if ok else "failed", "reference": "eager PyTorch fp32", **metrics,
+            "tolerance": f"max_abs_diff <= {FP32_REL_TOL:g} x logit_scale",
+            "message": f"max abs diff {metrics['max_abs_diff']:.3g} at logit scale "
+                       f"{metrics['logit_scale']:.3g}"}
+
+
+def check_int8(reference, quantized_reference, outputs, trained: bool) -> dict:
+    """The artifact must reproduce the quantized PyTorch program it was made from (when there is
+    one: ONNX Runtime's quantizer works on the .onnx, with no PyTorch twin), and agree with fp32
+    by SQNR and cosine. Top-1 agreement is judged with trained weights only: an untrained head's
+    logits are near ties, whose order any noise flips."""
+    if (failed := not_finite(outputs)) is not None:
+        return failed
+    m = compare_logits(reference, outputs)
+    sqnr = m["sqnr_db"] if m["sqnr_db"] is not None else float("inf")  # None: identical
+    top1_ok = m["top1_agreement"] >= INT8_MIN_TOP1_AGREEMENT
+    quality = sqnr >= INT8_MIN_SQNR_DB and m["min_cosine"] >= INT8_MIN_COSINE
+    message = (f"SQNR {sqnr:.1f} dB, cosine {m['min_cosine']:.4f}, top-1 agreement "
+               f"{m['top1_agreement']:.0%} vs fp32")
+    tolerance = (f"vs fp32: sqnr_db >= {INT8_MIN_SQNR_DB:g}, min_cosine >= "
+                 f"{INT8_MIN_COSINE:g}, top1_agreement >= {INT8_MIN_TOP1_AGREEMENT:g} "
+                 f"(trained weights)")
+    extra: dict = {}
+    faithful = True
+    if quantized_reference is not None:
+        runtime = compare_logits(quantized_reference, outputs)
+        faithful = runtime["min_cosine"] >= INT8_RUNTIME_MIN_COSINE
+        message += f"; cosine {runtime['min_cosine']:.4f} vs the quantized PyTorch program"
+        tolerance = (f"vs quantized PyTorch: min_cosine >= {INT8_RUNTIME_MIN_COSINE:g}; "
+                     + tolerance)
+        extra["vs_quantized_pytorch"] = runtime
+    ok = faithful and quality and (top1_ok or not trained)
+    if not trained:
+        message += "; untrained weights: top-1 not judged"
+    return {"status": "passed" if ok else "failed", "reference": "eager PyTorch fp32", **m,
+            "top1_judged": trained, **extra, "tolerance": tolerance, "message": message}
