@@ -29,7 +29,7 @@ test-full: setup
 
 demo: setup
 	$(VENV)/bin/coordatt-export --format all
-	$(VENV)/bin/coordatt-export --format pte --quantize int8 --calibration-dir coordatt/data/images
+	$(VENV)/bin/coordatt-export --format all --quantize int8 --calibration-dir coordatt/data/images
 
 lint: setup
 	$(VENV)/bin/ruff check coordatt tests

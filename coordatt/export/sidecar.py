@@ -28,7 +28,7 @@ SCHEMA = "coordatt.artifact/2"
 # earlier schemas: still recognised as ours (never replaced as foreign), never reused as current
 KNOWN_SCHEMAS = ("coordatt.artifact/1", SCHEMA)
 _PACKAGES = ("coordatt", "torch", "executorch", "torchao", "onnx", "onnxruntime", "onnxscript",
-             "coremltools", "numpy")
+             "litert-torch", "ai-edge-litert", "coremltools", "numpy")
 
 
 def sidecar_path(artifact: Path) -> Path:
