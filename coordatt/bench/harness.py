@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import check_regular_file
+from ..export.sidecar import read_sidecar
 from ..model_source import is_factory_spec, load_factory
 from ..registry import check_model_args, list_models
 from ..runtime import DEFAULT_RUNTIMES, unavailable_reason
@@ -123,6 +124,16 @@ def _check_output(runtime: str, output: np.ndarray, reference: np.ndarray
         return diff, (f"output differs from eager: max abs diff {diff:.3g} > "
                       f"{tol:g} x {scale:.3g}")
     return diff, None
+
+
+def _precision(row: _Row) -> str:
+    """What the row measured: its artifact's precision (a Core ML package may be fp16 or
+    fp32), else the runtime's."""
+    if row.artifact is not None:
+        sidecar = read_sidecar(Path(row.artifact)) or {}
+        if sidecar.get("precision") in ("fp32", "fp16", "int8"):
+            return sidecar["precision"]
+    return runtime_spec(row.runtime).precision
 
 
 def _result(config: BenchConfig, row: _Row, precision: str) -> dict:
@@ -236,8 +247,7 @@ def run_benchmark(config: BenchConfig, *, progress: Callable[[str, int, int], No
                 if row.worker is not None:
                     row.worker.close()
         for row in rows:
-            precision = runtime_spec(row.runtime).precision
-            rows_out.append(_result(config, row, precision))
+            rows_out.append(_result(config, row, _precision(row)))
         if interrupted:
             break
     return rows_out, profiles
