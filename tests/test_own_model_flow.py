@@ -33,7 +33,8 @@ def exported(trained_net, tmp_path_factory):
 
 
 def test_every_artifact_carries_the_labels(trained_net, exported):
-    names = sorted(p.name for p in exported.iterdir() if not p.name.endswith(".json"))
+    names = sorted(p.name for p in exported.iterdir()
+                   if not p.name.endswith((".json", ".check.bin")))
     assert names == ["shapes_ca_035_mlprogram_fp16_48x48.mlpackage",
                      "shapes_ca_035_onnx_fp32_48x48.onnx",
                      "shapes_ca_035_xnnpack_fp32_48x48.pte",
@@ -45,6 +46,7 @@ def test_every_artifact_carries_the_labels(trained_net, exported):
         assert doc["weights"]["pretrained"] is True
         assert doc["identity"]["weights_sha256"] == doc["weights"]["sha256"]
         assert doc["verification"]["status"] in ("passed", "spec-only"), doc["verification"]
+        assert (exported / doc["check"]["file"]).is_file()
 
 
 def test_int8_agrees_with_fp32_on_the_trained_network(exported):

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 import coordatt
+from coordatt.check_file import check_path
 from coordatt.checkpoints import CheckpointError, read_state_dict
 from coordatt.errors import ExportError
 from coordatt.export import export_model
@@ -259,7 +260,8 @@ def test_changed_artifact_is_not_replaced(tiny_model, tmp_path, monkeypatch):
     sidecar_path(path).write_text("{}")  # a foreign sidecar alone: the error names the .json
     with pytest.raises(ExportError, match=r"\.onnx\.json exists and was not written by"):
         export(config, ["onnx"], progress=False)
-    assert _tree(tmp_path / "out") == [sidecar_path(path).name]
+    # the first export's check file stays beside the sidecar of ours it was replaced with
+    assert _tree(tmp_path / "out") == sorted([check_path(path).name, sidecar_path(path).name])
 
 
 def test_concurrent_export_with_other_settings_fails(tiny_model, tmp_path, monkeypatch):
@@ -281,7 +283,8 @@ def test_concurrent_export_with_other_settings_fails(tiny_model, tmp_path, monke
         export(first, ["onnx"], progress=False)
     (path,) = (tmp_path / "out").glob("*.onnx")
     assert path.read_bytes() == repr(other).encode()  # B's artifact, untouched
-    assert _tree(tmp_path / "out") == sorted([path.name, sidecar_path(path).name])
+    assert _tree(tmp_path / "out") == sorted([path.name, sidecar_path(path).name,
+                                              check_path(path).name])
 
 
 def test_lock_wait_is_bounded(tmp_path):
@@ -310,7 +313,8 @@ def test_stale_temporaries_of_dead_exports_are_removed(capsys, tiny_model, tmp_p
     warning = [line for line in err.splitlines() if line.startswith("warning: removed 4 ")]
     assert len(warning) == 1 and "interrupted exports" in warning[0], err
     assert _tree(tmp_path) == sorted([*keep, "tiny_ca_100_onnx_fp32_64x64.onnx",
-                                      "tiny_ca_100_onnx_fp32_64x64.onnx.json"])
+                                      "tiny_ca_100_onnx_fp32_64x64.onnx.json",
+                                      "tiny_ca_100_onnx_fp32_64x64.onnx.check.bin"])
 
 
 FACTORY = textwrap.dedent("""

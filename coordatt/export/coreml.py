@@ -133,11 +133,5 @@ def produce(target, tmp: Path, info, example, config, inputs, reference, *, verb
                         "message": "spec checked (ops, names, shapes); numeric check needs macOS"}
     with step("verifying in Core ML", enabled=progress), quiet(verbose):
         outputs = run_coreml(tmp, inputs)
-    if (failed := verify.not_finite(outputs)) is not None:
-        return report, {"runtime": "coreml", **failed}
-    m = verify.compare_logits(reference, outputs)
-    tol = 1e-2 if target.precision == "fp16" else verify.FP32_REL_TOL
-    ok = m["max_abs_diff"] <= tol * m["logit_scale"]
-    return report, {"status": "passed" if ok else "failed", "runtime": "coreml", **m,
-                    "tolerance": f"max_abs_diff <= {tol:g} x logit_scale",
-                    "message": f"max abs diff {m['max_abs_diff']:.3g}"}
+    tol = verify.FP16_REL_TOL if target.precision == "fp16" else verify.FP32_REL_TOL
+    return report, {"runtime": "coreml", **verify.check_fp32(reference, outputs, tol)}

@@ -24,11 +24,14 @@ import torch
 from torch import nn
 
 from .._quiet import quiet
+from ..check_file import SUFFIX as CHECK_SUFFIX
+from ..check_file import check_path
 from ..errors import ExportError, require
 from ..model_source import is_factory_spec, load_factory, spec_name
 from ..preprocess import list_images, load_image, sample_images, spread
 from ..registry import check_model_args
 from . import sidecar as sidecars
+from .check_files import write_check
 from .output_dir import (
     check_output_dir,
     locked,
@@ -309,9 +312,11 @@ def _export_prepared(info: ModelInfo, config: ExportConfig, targets: list[Target
     with quiet(verbose):
         # a model torch.export cannot capture fails here, before any file is written
         info.exported = check_capture(info.model, example)
-    inputs = _verification_inputs(info, config) if config.verify else []
+    # the verification batch; with --no-verify too: it goes into every check file
+    check_inputs = _verification_inputs(info, config)
+    inputs = check_inputs if config.verify else []
     with torch.no_grad():
-        reference = [info.model(x) for x in inputs]
+        reference = [info.model(x) for x in check_inputs]
         check_finite_outputs([info.model(example), *reference])
 
     results = []
@@ -321,6 +326,7 @@ def _export_prepared(info: ModelInfo, config: ExportConfig, targets: list[Target
         # two exports of one process (threads) apart
         tmp = target.path.with_name(f".tmp-{os.getpid()}-{secrets.token_hex(4)}-"
                                     f"{target.path.name}")
+        tmp_check = tmp.with_name(tmp.name + CHECK_SUFFIX)
         try:
             report, verification = target_impl.produce(
                 target, tmp, info, example, config, inputs, reference,
@@ -328,19 +334,24 @@ def _export_prepared(info: ModelInfo, config: ExportConfig, targets: list[Target
             if verification.get("status") == "failed":
                 raise ExportError(f"{target.path.name}: verification failed: "
                                   f"{verification['message']}")
+            check = write_check(tmp_check, target, info, config, check_inputs, reference,
+                                verification)
             seconds = time.monotonic() - start
             doc = sidecars.make_sidecar(target, config, info, identity, tmp, report,
                                         verification, seconds)
             doc["artifact"] = target.path.name
+            doc["check"] = check
             with locked(folder), signals_deferred():  # another export may have written here
                 sidecars.check_overwrite(target.path, identity, config.overwrite)
                 # sidecar first: an artifact is never left without the sidecar naming it ours
                 sidecar_path = sidecars.write_json_atomic(sidecars.sidecar_path(target.path),
                                                           doc)
+                os.replace(tmp_check, check_path(target.path))
                 sidecars.replace_path(tmp, target.path)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
+            tmp_check.unlink(missing_ok=True)
         results.append(ExportResult(target, sidecar_path, doc["size_bytes"], seconds, report,
                                     verification))
     return results

@@ -18,7 +18,9 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-from ..errors import ExportError, file_kind
+from ..check_file import MAGIC as CHECK_MAGIC
+from ..check_file import check_path
+from ..errors import ExportError, check_regular_file, file_kind
 
 __all__ = ["SCHEMA", "sidecar_path", "read_sidecar", "make_sidecar",
            "check_overwrite", "sha256_file", "sha256_path", "write_json_atomic", "replace_path",
@@ -99,7 +101,10 @@ def check_overwrite(artifact: Path, identity: dict, overwrite: bool) -> None:
     its sidecar is ours, has the same identity, and the artifact's sha256 is the sidecar's."""
     json_path = sidecar_path(artifact)
     has_artifact, has_json = os.path.lexists(artifact), os.path.lexists(json_path)
-    if overwrite or not (has_artifact or has_json):
+    if overwrite:
+        return
+    if not (has_artifact or has_json):
+        _check_lone_check_file(artifact)
         return
     doc = read_sidecar(artifact)
     if doc is not None and doc.get("identity") == identity and _unchanged(artifact, doc):
@@ -113,6 +118,23 @@ def check_overwrite(artifact: Path, identity: dict, overwrite: bool) -> None:
     clash = artifact if has_artifact else json_path  # a sidecar alone: name the .json
     raise ExportError(f"{clash} exists and {why}; pass --overwrite to replace it, "
                       f"or choose another --output-dir")
+
+
+def _check_lone_check_file(artifact: Path) -> None:
+    """A check file without its artifact and sidecar is replaced only when it is one of ours
+    (its magic says so): a stranger's file of that name is refused like any other."""
+    path = check_path(artifact)
+    if not os.path.lexists(path):
+        return
+    try:
+        check_regular_file(path, "check file", ExportError)
+        with open(path, "rb") as f:
+            ours = f.read(len(CHECK_MAGIC)) == CHECK_MAGIC
+    except (OSError, ExportError):
+        ours = False
+    if not ours:
+        raise ExportError(f"{path} exists and was not written by coordatt-export; pass "
+                          f"--overwrite to replace it, or choose another --output-dir")
 
 
 def make_sidecar(target, config, info, identity: dict, artifact: Path, report: dict,
