@@ -9,8 +9,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .report import _atomic_write, _model_key, _row_order, _size_text
+from .report import _atomic_write
 from .stats import percentile
+from .table import _model_key, _row_order, _size_text
 
 MODEL_COLORS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860")
 
