@@ -4,8 +4,8 @@ Checked against google-ai-edge/LiteRT at f6745779 (``tflite/tools/benchmark/benc
 ``benchmark_model.cc``, ``benchmark_tflite_model.cc``, ``tflite/tools/logging.h``,
 ``tool_params.h``, ``tflite/tools/delegates/*_provider.cc``) and tensorflow/tensorflow
 ``third_party/xla/xla/tsl/util/stats_calculator.h`` (``Stat::OutputToStream``). Every message goes
-to stdout as ``INFO: <message>`` (``ERROR:``/``FATAL:`` to stderr; builds before TF 2.3 print no
-level) and, on Android, to logcat with tag ``tflite`` (``... I tflite  : <message>``); logcat
+to stdout as ``INFO: <message>`` (``ERROR:``/``FATAL:`` to stderr; older builds print no level)
+and, on Android, to logcat with tag ``tflite`` (``... I tflite  : <message>``); logcat
 lines of other tags are skipped. One run prints, in order:
   - ``STARTING!``; the flags set on the command line, ``<description>: [<value>]``:
     ``Num threads: [1]``, ``Graph: [<path>]`` (always), ``#threads used for CPU inference: [1]``,
@@ -20,8 +20,8 @@ lines of other tags are skipped. One run prints, in order:
     the same time; ``count=0`` when none ran. avg is printed with 6 significant digits
     (``2.95034e+06``).
   - the line that closes a run: ``Inference timings in us: Init: <us>, First inference: <us>,
-    Warmup (avg): <us>, Inference (avg): <us>`` (TF 2.2-2.3: ``Average inference timings in us:
-    Warmup: <us>, Init: <us>, Inference: <us>``; older: ``..., no stats: <us>``)
+    Warmup (avg): <us>, Inference (avg): <us>`` (older builds: ``Average inference timings in us:
+    Warmup: <us>, Init: <us>, Inference: <us>``, and before that ``..., no stats: <us>``)
   - after it: ``Memory footprint delta from the start of the tool (MB): init=<x> overall=<x>``
     (older: ``Peak memory footprint (MB): init=<x> overall=<x>``) and, with
     --report_peak_memory_footprint, ``Overall peak memory footprint (MB) via periodic monitoring:
@@ -49,16 +49,18 @@ _VALUE = rf"(-?nan|-?inf|{_FLOAT})"  # avg of no runs is nan in some builds
 # logcat threadtime (11-27 10:15:02.123  8123  8123 I tflite  : ), brief/time (I/tflite ( 8123): )
 _LOGCAT = re.compile(
     r"^(?:(?:\d{4}-)?\d\d-\d\d\s+\d\d:\d\d:\d\d\.\d+\s+(?:[\w-]+\s+){0,3})?"
-    r"(?P<level>[VDIWEF])[ /](?P<tag>[^\s:(]+)\s*(?:\(\s*\d+\))?\s*: ?(?P<msg>.*)$"
+    r"(?P<level>[VDIWEF])[ /](?P<tag>[^\s:(]+)\s*(?:\(\s*\d+\)\s*)?: ?(?P<msg>.*)$"
 )
 _LEVEL = re.compile(r"^(INFO|WARN|WARNING|ERROR|FATAL): ?")
 
+# lines only benchmark_model writes, so that a run that failed early is still recognised
 _MARKER = re.compile(
     r"Inference timings in us:|Running benchmark for (?:at least )?\d+ iterations"
-    r"|Initialized session in "
+    r"|Initialized session in |Log parameter values verbosely: \["
+    r"|\bGraph: \[[^\[\]\n]{0,500}\.tflite\]|#threads used for CPU inference: \["
 )
 _NEW_RUN = re.compile(r"^(?:STARTING!|Log parameter values verbosely: )")
-_GRAPH = re.compile(r"\bGraph: \[(.*)\]")
+_GRAPH = re.compile(r"\bGraph: \[([^\[\]\n]{0,1000})\]")  # bounded: "Graph: [" * n stays O(n)
 _LOADED = re.compile(r"\bLoaded model (\S.*)$")
 _THREADS = re.compile(r"(?:\bNum threads|#threads used for CPU inference): \[(-?\d+)\]")
 _DELEGATE_FLAG = re.compile(r"\bUse (xnnpack|ynnpack|gpu|NNAPI|Hexagon|CoreML): \[1\]")
@@ -69,7 +71,7 @@ _STAT = re.compile(r"(?:^|[\s:])count=(\d+)\b(.*)$")
 _OP_PROFILE_STAT = re.compile(r"\((?:microseconds|bytes)\):\s*$")  # Timings (microseconds): count=
 _STAT_FIELD = re.compile(rf"\b(first|curr|min|max|avg|std|p5|median|p95)={_VALUE}")
 _TIMINGS = re.compile(r"Inference timings in us:(.*)$", re.IGNORECASE)
-_TIMING = re.compile(rf"([A-Za-z][A-Za-z ()]*?)\s*:\s*{_VALUE}")
+_TIMING = re.compile(rf"([A-Za-z][A-Za-z ()]{{0,40}}?):\s*{_VALUE}")  # bounded: no O(n^2)
 _MEMORY = re.compile(
     r"(?:Memory footprint delta from the start of the tool|Peak memory footprint) \(MB\):"
     rf"\s*init=(-?{_FLOAT}) overall=(-?{_FLOAT})"
@@ -182,7 +184,7 @@ def _read_line(run: _Run, level: str, msg: str) -> None:
     elif (stat := _stat_fields(msg)) is not None:
         run.stats.setdefault(run.running or len(run.stats) + 1, stat)
     elif level in ("E", "F") or msg == _FAILED or (not level and msg.startswith("Failed to")):
-        run.errors.append(_clip(msg))  # builds before TF 2.3 print errors without a level
+        run.errors.append(_clip(msg))  # older builds print errors without a level
 
 
 def _stat_fields(msg: str) -> dict[str, float] | None:
@@ -221,9 +223,9 @@ def _row(run: _Run, hints: Hints) -> Row:
             f"{_why_stopped(run)}"
         )
     elif _FAILED in run.errors:
-        other = [e for e in run.errors if e != _FAILED]
+        cause = _cause(run)
         row["error"] = f"benchmark_model reported {_FAILED!r}" + (
-            f" after {other[-1]!r}" if other else " (an inference failed)"
+            f" after {cause!r}" if cause != _FAILED else " (an inference failed)"
         )
     elif (timed and timed["count"] == 0) or (not timed and mean_us == 0) or not _finite(mean_us):
         row["error"] = (
@@ -234,7 +236,8 @@ def _row(run: _Run, hints: Hints) -> Row:
         return apply_hints(row, hints)
     reported = {"mean": mean_us}
     if timed:
-        reported |= {k: timed[k] for k in ("min", "max", "std", "p5", "median", "p95") if k in timed}
+        keys = ("min", "max", "std", "p5", "median", "p95")
+        reported |= {key: timed[key] for key in keys if key in timed}
     reported["first_inference"] = timings.get("first inference")
     reported["warmup_mean"] = timings.get("warmup (avg)", timings.get("warmup"))
     row["reported_ms"] = {key: us / 1000 for key, us in reported.items() if _finite(us)}
@@ -247,22 +250,28 @@ def _row(run: _Run, hints: Hints) -> Row:
         notes.append("delegate flags: " + ", ".join(f"--use_{d}=true" for d in run.delegates))
     notes += run.notes
     if run.errors:
-        notes.append(f"benchmark_model logged {run.errors[-1]!r}")
+        notes.append(f"benchmark_model logged {_cause(run)!r}")
     for note in notes:
         add_note(row, note)
     return apply_hints(row, hints)
 
 
 def _inference_us(timings: dict[str, float]) -> float | None:
-    for key in ("inference (avg)", "inference", "no stats"):  # newest first; "no stats" < TF 2.2
+    for key in ("inference (avg)", "inference", "no stats"):  # newest first; oldest builds
         if key in timings:
             return timings[key]
     return None
 
 
+def _cause(run: _Run) -> str:
+    """The tool's last error line, preferring one that says more than "Benchmarking failed."."""
+    specific = [e for e in run.errors if e != _FAILED]
+    return specific[-1] if specific else run.errors[-1]
+
+
 def _why_stopped(run: _Run) -> str:
     if run.errors:
-        return f"the tool logged {run.errors[-1]!r}"
+        return f"the tool logged {_cause(run)!r}"
     if not run.started:
         return "no run started"
     where = {1: " after the warm-up statistics", 2: " after the timed statistics"}

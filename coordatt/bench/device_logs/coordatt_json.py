@@ -49,8 +49,11 @@ def parse(text: str, data: dict[str, Any], hints: Hints) -> list[Row]:
         )
         for key, value in raw.items():
             # keep what make_row filled in (e.g. the model from the artifact's name) over a null
-            if key not in STAT_FIELDS and key != "samples_ms" and (value is not None
-                                                                   or row.get(key) is None):
+            if (
+                key not in STAT_FIELDS
+                and key != "samples_ms"
+                and (value is not None or row.get(key) is None)
+            ):
                 row[key] = value
         if samples:
             _check_statistics(row, raw)
@@ -67,4 +70,5 @@ def _check_statistics(row: Row, raw: dict[str, Any]) -> None:
         and abs(raw[key] - row[key]) > 1e-6 * max(1.0, abs(row[key]))
     ]
     if differ:
-        add_note(row, f"recomputed {', '.join(differ)} from samples_ms (the writer's values differed)")
+        differed = ", ".join(differ)
+        add_note(row, f"recomputed {differed} from samples_ms (the writer's values differed)")

@@ -17,7 +17,9 @@ from .rows import NUM, Hints, Row, apply_hints, make_row
 
 NAME = "onnxruntime_perf_test"
 
-_AVERAGE = re.compile(rf"Average (?:inference )?time cost(?: total)?\s*:\s*{NUM}\s*ms", re.IGNORECASE)
+_AVERAGE = re.compile(
+    rf"Average (?:inference )?time cost(?: total)?\s*:\s*{NUM}\s*ms", re.IGNORECASE
+)
 _COUNT = re.compile(r"(?:Total inference requests|Total iterations|Runs)\s*:\s*(\d+)")
 _SESSION = re.compile(rf"Session creation time cost\s*:\s*{NUM}\s*(s|ms)\b")
 _THREADS = re.compile(r"Setting intra_op_num_threads to (\d+)")

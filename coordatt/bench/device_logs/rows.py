@@ -25,16 +25,18 @@ class DeviceLogError(ValueError):
     """A device log or result file that none of the known formats can read."""
 
 
-# mobilenetv2_ca_100_xnnpack_fp32: model, width x 100, backend, precision (docs/formats.md)
+# mobilenetv2_ca_100_xnnpack_fp32[_160x160]: model, width x 100, backend, precision, input size
+# when not 224x224 (docs/formats.md; coordatt.export.pipeline.artifact_stem)
 _ARTIFACT_NAME = re.compile(
     r"^(?P<model>[A-Za-z0-9_]+?)_(?P<width>\d{2,3})_(?P<backend>[A-Za-z0-9]+)"
-    r"_(?P<precision>fp32|fp16|int8)$"
+    r"_(?P<precision>fp32|fp16|int8)(?:_(?P<height>\d+)x(?P<size_w>\d+))?$"
 )
 _SUFFIXES = (".pte", ".onnx", ".mlpackage", ".tflite", ".json")
 
 
 def parse_artifact_name(name: str) -> dict[str, Any]:
-    """Split an artifact file name into model, width_mult, backend, precision and runtime.
+    """Split an artifact file name into model, width_mult, backend, precision, runtime and
+    input_size.
 
     Names that do not follow the convention give ``{"model": <stem>}`` and nulls elsewhere.
     A ``.tflite`` file is LiteRT's whatever its backend part says (``litert``/``litert-int8``).
@@ -50,6 +52,7 @@ def parse_artifact_name(name: str) -> dict[str, Any]:
             "backend": None,
             "precision": None,
             "runtime": None,
+            "input_size": None,
         }
     backend, precision = match["backend"], match["precision"]
     tflite = Path(name).name.endswith(".tflite")
@@ -59,6 +62,7 @@ def parse_artifact_name(name: str) -> dict[str, Any]:
         "backend": backend,
         "precision": precision,
         "runtime": runtime_for("litert" if tflite else backend, precision),
+        "input_size": [int(match["height"]), int(match["size_w"])] if match["height"] else None,
     }
 
 
@@ -99,7 +103,7 @@ def make_row(
     row: Row = {
         "model": model or named.get("model"),
         "width_mult": named.get("width_mult"),
-        "input_size": None,
+        "input_size": named.get("input_size"),
         "runtime": runtime or named.get("runtime"),
         "precision": named.get("precision"),
         "threads": None,
