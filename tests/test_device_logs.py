@@ -275,3 +275,15 @@ def test_missing_log_file(tmp_path):
 def test_parse_artifact_name(name, expected):
     info = parse_artifact_name(name)
     assert (info["model"], info["width_mult"], info["runtime"]) == expected
+
+
+def test_int8_artifact_names_map_to_their_int8_runtimes():
+    from coordatt.bench.device_logs import parse_artifact_name
+
+    assert parse_artifact_name("mobilenetv2_ca_100_onnx_int8.onnx")["runtime"] == \
+        "onnxruntime-int8"
+    assert parse_artifact_name("mobilenetv2_ca_100_onnx_fp32.onnx")["runtime"] == "onnxruntime"
+    assert parse_artifact_name("mobilenetv2_ca_100_litert_int8.tflite")["runtime"] == \
+        "litert-int8"
+    assert parse_artifact_name("mobilenetv2_ca_100_xnnpack_int8.pte")["runtime"] == \
+        "executorch-xnnpack-int8"

@@ -72,13 +72,13 @@ def runtime_for(backend: str | None, precision: str | None) -> str | None:
         return None
     backend = backend.lower()
     if backend in ("onnx", "ort", "onnxruntime"):
-        return "onnxruntime"
+        return "onnxruntime-int8" if precision and is_int8(precision) else "onnxruntime"
     if backend in ("mlprogram", "coreml"):
         return "coreml"
     if backend in ("litert", "tflite"):
         return "litert-int8" if precision and is_int8(precision) else "litert"
     name = f"executorch-{backend}"
-    # int8 is a separate runtime row only for XNNPACK, as in docs/formats.md
+    # int8 is its own runtime for XNNPACK (as for ONNX Runtime and LiteRT above)
     if backend == "xnnpack" and precision and is_int8(precision):
         name += "-int8"
     return name
