@@ -10,7 +10,7 @@ import importlib
 import signal
 import sys
 
-__all__ = ["export", "bench", "train"]
+__all__ = ["export", "bench", "train", "eval"]
 
 
 def _run(module: str) -> None:
@@ -41,3 +41,7 @@ def bench() -> None:
 
 def train() -> None:
     _run("coordatt.train.cli")
+
+
+def eval() -> None:  # noqa: A001 (the console script's name)
+    _run("coordatt.eval.cli")

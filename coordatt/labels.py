@@ -13,10 +13,14 @@ from pathlib import Path
 
 from .errors import check_regular_file
 
-__all__ = ["imagenet_labels", "read_labels", "check_labels", "default_labels", "write_labels",
-           "MAX_LABEL_BYTES"]
+__all__ = ["imagenet_labels", "imagenet_synsets", "read_labels", "check_labels",
+           "default_labels", "write_labels", "MAX_LABEL_BYTES"]
 
 _IMAGENET = Path(__file__).parent / "data" / "imagenet_labels.txt"
+# WordNet ids of the 1000 classes in class-index order (the sorted ids, as ILSVRC2012's folders
+# sort): timm 1.0.31's timm/data/_info/imagenet_synsets.txt (PyPI, Apache-2.0), checked against
+# its imagenet_synset_to_lemma.txt: each id's lemmas are the name on the same line above
+_SYNSETS = Path(__file__).parent / "data" / "imagenet_synsets.txt"
 MAX_LABEL_BYTES = 16 << 20  # a labels file larger than this is not a labels file
 
 
@@ -28,6 +32,17 @@ def _imagenet() -> tuple[str, ...]:
 def imagenet_labels() -> list[str]:
     """The 1000 ImageNet-1k class names (synset lemmas), in the usual class-index order."""
     return list(_imagenet())
+
+
+@lru_cache(maxsize=1)
+def _synsets() -> tuple[str, ...]:
+    return tuple(_SYNSETS.read_text(encoding="utf-8").split())
+
+
+def imagenet_synsets() -> list[str]:
+    """The 1000 ImageNet-1k WordNet ids (``n01440764`` is tench), in class-index order: the
+    folder names of ImageNet's own train and val layouts."""
+    return list(_synsets())
 
 
 def check_labels(labels, num_classes: int | None = None, *, source: str = "labels") -> list[str]:

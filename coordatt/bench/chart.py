@@ -35,6 +35,8 @@ def _draw_spread(ax: Any, row: Mapping[str, Any], y: float, height: float, color
     ax.vlines(center, y - height / 2, y + height / 2, color="black", linewidth=1.6)
     text = f"{center:.0f}" if 100 <= center < 1e7 else f"{center:.3g}"
     kind = "" if row["median_ms"] is not None else " (mean)"
+    if row.get("top1") is not None:  # --eval-dir: accuracy beside latency
+        kind += f", top-1 {100 * row['top1']:.1f}%"
     ax.annotate(f"{text} ms{kind}", (max(center, high or center), y), xytext=(4, 0),
                 textcoords="offset points", va="center", fontsize=7)  # fmt: skip
 

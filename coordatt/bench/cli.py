@@ -82,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fold a device run into the results: executor_runner or "
                         "onnxruntime_perf_test output, minibench or the app's "
                         "benchmark_results.json (repeatable)")
+    p.add_argument("--eval-dir", type=Path, metavar="DIR",
+                   help="labelled images (as coordatt-eval --data: one subfolder per class, "
+                        "or a flat folder with labels.csv): top-1 and agreement with eager "
+                        "beside each host row's latency")
+    p.add_argument("--eval-limit", type=int, metavar="N",
+                   help="with --eval-dir: a seeded random sample of N images (default: all)")
     p.add_argument("-v", "--verbose", action="store_true", help="show third-party output")
     return p
 
@@ -143,6 +149,17 @@ def _check_inputs(args) -> None:
         check_regular_file(args.weights, "--weights")
     if args.artifacts is not None and (args.models is None or args.artifacts.exists()):
         check_folder(args.artifacts, "--artifacts")
+    if args.eval_limit is not None and args.eval_dir is None:
+        raise ValueError("--eval-limit samples --eval-dir's images; give --eval-dir too")
+    if args.eval_dir is not None:
+        if args.from_json is not None or args.from_device_log:
+            raise ValueError("--eval-dir evaluates what is measured now; --from and "
+                             "--from-device-log measure nothing")
+        if args.device == "android":
+            raise ValueError("--eval-dir with --device android needs the app's on-device "
+                             "evaluation, which it does not have yet; a phone's rows never "
+                             "carry the host's accuracy")
+        check_folder(args.eval_dir, "--eval-dir")
     check_output_dir(_output_dir(args))
 
 
@@ -199,6 +216,9 @@ def _write_measured(rows: list[dict], config) -> bool:
     if config is not None:
         setup = {"warmup": config.warmup, "iters": config.iters,
                  "block_size": config.block_size, **setup}
+        if config.eval_dir is not None:
+            setup["eval"] = {"dir": str(config.eval_dir), "limit": config.eval_limit,
+                             "seed": 0 if config.eval_limit is not None else None}
     doc = report.make_results(report.machine_info(), setup, rows)
     return _render(doc, _OUT.get("dir", Path("bench_results")))
 
@@ -223,7 +243,7 @@ def _main(argv: list[str] | None) -> int:
             warmup=args.warmup, iters=args.iters, block_size=args.block_size,
             width_mult=args.width_mult, input_size=args.input_size, weights=args.weights,
             artifacts_dir=args.artifacts or Path("artifacts"), profile=args.profile,
-            verbose=args.verbose)
+            verbose=args.verbose, eval_dir=args.eval_dir, eval_limit=args.eval_limit)
         if args.device == "android":
             rows, profiles = run_on_android(config, serial=args.serial, apk=args.apk,
                                             timeout_s=args.device_timeout), {}

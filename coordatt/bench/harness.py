@@ -51,6 +51,8 @@ class BenchConfig:
     artifacts_dir: Path = Path("artifacts")
     profile: bool = False
     verbose: bool = False
+    eval_dir: Path | None = None  # labelled images: accuracy columns beside latency
+    eval_limit: int | None = None  # a seeded sample of this many of them
 
 
 class BenchInterrupted(KeyboardInterrupt):
@@ -101,6 +103,9 @@ def validate(config: BenchConfig) -> None:
         check_regular_file(Path(config.weights), "--weights")
     if config.models is None or Path(config.artifacts_dir).exists():
         check_folder(Path(config.artifacts_dir), "--artifacts")
+    if config.eval_limit is not None and config.eval_limit < 1:
+        raise ValueError(f"--eval-limit must be a positive number of images, got "
+                         f"{config.eval_limit}")
 
 
 def _check_output(runtime: str, output: np.ndarray, reference: np.ndarray
@@ -188,9 +193,17 @@ def run_benchmark(config: BenchConfig, *, progress: Callable[[str, int, int], No
     Ctrl-C stops the measurement: the rows keep the samples taken so far, marked as interrupted.
     """
     validate(config)
+    images = None
+    if config.eval_dir is not None:  # bad labelled images fail before anything is measured
+        from ..eval.dataset import scan
+
+        images = scan(config.eval_dir).sample(config.eval_limit)
     subjects = _subjects(config)
+    if images is not None:
+        _check_eval_labels(subjects, images)
 
     rows_out: list[dict] = []
+    row_subjects: list[Subject] = []  # rows_out[i] measured row_subjects[i]
     profiles: dict[str, list[dict]] = {}
     interrupted = False
     for threads in config.threads:
@@ -248,9 +261,58 @@ def run_benchmark(config: BenchConfig, *, progress: Callable[[str, int, int], No
                     row.worker.close()
         for row in rows:
             rows_out.append(_result(config, row, _precision(row)))
+            row_subjects.append(row.subject)
         if interrupted:
             break
+    if images is not None and not interrupted:
+        _add_accuracy(config, subjects, images, rows_out, row_subjects,
+                      progress=progress is not None, notice=notice)
     return rows_out, profiles
+
+
+ACCURACY_FIELDS = ("top1", "top5", "top1_agreement", "eval_images")
+
+
+def _check_eval_labels(subjects: list[Subject], images) -> None:
+    """ValueError (before any measuring) when the images' classes match no model's labels."""
+    from ..eval.dataset import match_labels
+    from ..eval.evaluate import sidecar_of
+
+    errors = []
+    for subject in subjects:
+        sidecar = sidecar_of(subject)
+        if sidecar is None:
+            continue
+        try:
+            match_labels(images, sidecar["labels"])
+            return
+        except ValueError as e:
+            errors.append(str(e))
+    if errors:
+        raise ValueError(f"--eval-dir: {errors[0]}")
+
+
+def _add_accuracy(config: BenchConfig, subjects: list[Subject], images, rows: list[dict],
+                  row_subjects: list[Subject], *, progress: bool,
+                  notice: Callable[[str], None]) -> None:
+    """Evaluate each subject's runtimes on ``images`` (coordatt.eval, the same artifacts) and
+    put top-1, top-5 and agreement with eager into their rows, every thread count alike."""
+    from ..eval.evaluate import evaluate_subjects
+
+    measured = tuple(dict.fromkeys(r["runtime"] for r in rows if r["error"] is None))
+    accuracy, data = evaluate_subjects(subjects, images, measured, verbose=config.verbose,
+                                       progress=progress, notice=notice)
+    if data["skipped_images"]:
+        notice(f"--eval-dir: {data['skipped_images']} image(s) could not be decoded and were "
+               f"skipped")
+    found = {(a["group"], a["runtime"]): a for a in accuracy}
+    for row, subject in zip(rows, row_subjects):
+        a = found.get((subjects.index(subject), row["runtime"]))
+        if row["error"] is None and a is not None and a["error"] is None:
+            row.update(top1=a["top1"], top5=a["top5"], top1_agreement=a["top1_agreement"],
+                       eval_images=a["images"])
+        else:
+            row.update(dict.fromkeys(ACCURACY_FIELDS))
 
 
 ANDROID_RUNTIMES = ("onnxruntime", "executorch-xnnpack", "executorch-xnnpack-int8")

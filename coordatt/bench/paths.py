@@ -32,14 +32,16 @@ def check_folder(path: Path, what: str) -> Path:
     return path
 
 
-def check_output_dir(path: Path) -> Path:
+def check_output_dir(path: Path, names: tuple[str, ...] = OUTPUT_NAMES,
+                     example: str = "bench_results") -> Path:
     """Raise ValueError when results could not be written into ``path``; creates nothing.
 
     The folder, or the nearest part of it that exists, must be a writable folder, and any
-    results.json/.csv/.png already there must be regular files (they are replaced).
+    of ``names`` (results.json/.csv/.png) already there must be regular files (they are
+    replaced).
     """
     if str(path) == "":
-        raise ValueError("--output-dir is empty; name a folder (e.g. bench_results)")
+        raise ValueError(f"--output-dir is empty; name a folder (e.g. {example})")
     path = Path(path)
     existing = path
     while not os.path.lexists(existing) and existing != existing.parent:
@@ -55,7 +57,7 @@ def check_output_dir(path: Path) -> Path:
     if not os.access(existing, os.W_OK | os.X_OK):
         raise ValueError(f"--output-dir {path}: {existing} is not writable")
     if existing == path:
-        for name in OUTPUT_NAMES:
+        for name in names:
             target = path / name
             if not os.path.lexists(target):
                 continue

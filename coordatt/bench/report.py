@@ -39,7 +39,7 @@ SCHEMA = "coordatt.bench/1"
 VERSIONED_PACKAGES = ("torch", "onnxruntime", "onnx", "executorch", "coremltools", "numpy")
 CSV_COLUMNS = ("model", "width_mult", "input_size", "runtime", "precision", "threads",
                "device", "load_ms", "iters", *STAT_FIELDS, "peak_rss_mb", "max_abs_diff",
-               "error")  # fmt: skip
+               "top1", "top5", "top1_agreement", "eval_images", "error")  # fmt: skip
 # /proc/cpuinfo and macOS sysctl flag -> the name we report; asimddp is Linux's name for dotprod.
 ISA_ORDER = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "fma", "neon", "dotprod", "i8mm", "sve")
 ISA_ALIASES = {name: name for name in ISA_ORDER} | {
@@ -55,6 +55,11 @@ ROW_FIELDS: dict[str, tuple[type, ...]] = {
     "warmup": (int, _NULL), "iters": (int, _NULL), "samples_ms": (list,),
     **{name: (float, _NULL) for name in STAT_FIELDS}, "peak_rss_mb": (float, _NULL),
     "max_abs_diff": (float, _NULL), "source": (str,), "error": (str, _NULL),
+}  # fmt: skip
+# Accuracy on labelled images (coordatt-bench --eval-dir): optional, null or absent elsewhere
+ACCURACY_FIELDS: dict[str, tuple[type, ...]] = {
+    "top1": (float, _NULL), "top5": (float, _NULL), "top1_agreement": (float, _NULL),
+    "eval_images": (int, _NULL),
 }  # fmt: skip
 
 
@@ -166,6 +171,13 @@ def _check_row(i: int, row: Any) -> None:
         raise ValueError(f"{where}: {negative[0]} is {row[negative[0]]!r}; times are >= 0")
     if row["threads"] is not None and row["threads"] < 1:
         raise ValueError(f"{where}: threads is {row['threads']}; expected 1 or more")
+    for name, accepted in ACCURACY_FIELDS.items():  # optional: only runs with --eval-dir
+        value = row.get(name)
+        if not _type_ok(value, accepted) or (isinstance(value, float) and not 0 <= value <= 1) \
+                or (isinstance(value, int) and value < 0):
+            raise ValueError(f"{where}: field {name!r} is {value!r}; expected "
+                             f"{'a count' if name == 'eval_images' else 'a fraction 0..1'} or "
+                             f"null")
     if row["error"] is None and row["median_ms"] is None and row["mean_ms"] is None:
         raise ValueError(f"{where}: no error, yet neither median_ms nor mean_ms is given")
 
@@ -252,7 +264,7 @@ def _csv_text(doc: Mapping[str, Any]) -> str:
     writer.writerow(CSV_COLUMNS)
     for row in doc["results"]:
         cells = {**row, "input_size": _size_text(row)}
-        writer.writerow(["" if cells[c] is None else cells[c] for c in CSV_COLUMNS])
+        writer.writerow(["" if cells.get(c) is None else cells[c] for c in CSV_COLUMNS])
     return out.getvalue()
 
 

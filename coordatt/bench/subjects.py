@@ -41,6 +41,7 @@ class Subject:
     reference: np.ndarray | None = None  # eager logits on x
     eager_error: str | None = None  # why there is no eager row
     artifacts: dict[str, Path | str] = field(default_factory=dict)  # runtime -> path | error
+    sidecar: dict | None = None  # a sidecar of the group (labels, preprocess), when discovered
 
 
 def runtime_of(sidecar: dict) -> str | None:
@@ -279,7 +280,8 @@ def discover(folder: Path, runtimes: tuple[str, ...]) -> list[Subject]:
         label = str(first.get("name") or identity.get("model"))
         size = tuple(identity.get("input_size") or (0, 0))
         subject = Subject(label, identity.get("width_mult"), size,
-                          x if x is not None else np.zeros((1, 3, *size), np.float32))
+                          x if x is not None else np.zeros((1, 3, *size), np.float32),
+                          sidecar=first)
         if "eager" in runtimes:
             subject.network, subject.eager_error = _rebuild(first) if bad is None else (None, bad)
         for artifact, sidecar in group:

@@ -65,6 +65,10 @@ def _text(value: Any, ms: bool = False) -> str:
     return str(value)
 
 
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
 def _speedup(eager_ms: float, runtime_ms: float) -> str:
     if not eager_ms or not runtime_ms:
         return "-"  # a 0 ms median (a coarse clock): no ratio to show
@@ -126,11 +130,14 @@ def render_table(doc: Mapping[str, Any]) -> str:
         lines += [""] if lines else []
         lines.append(_device_heading(device, device_rows, doc["machine"]))
         eager = _eager_medians(device_rows)
+        # accuracy on the device's own rows only (--eval-dir): never one device's beside another's
+        accuracy = any(r.get("top1") is not None for r in device_rows)
         for model_key in sorted({_model_key(r) for r in device_rows}):
             group = sorted((r for r in device_rows if _model_key(r) == model_key), key=_row_order)
             first = group[0]
             title = f"{first['model']}  width {_text(first['width_mult'])}"
-            lines += ["", f"{title}  input {_size_text(first) or '-'}", header]
+            lines += ["", f"{title}  input {_size_text(first) or '-'}",
+                      header + (f"  {'top-1':>6}  {'agree':>6}" if accuracy else "")]
             for row in group:
                 start = (f"  {row['runtime']:<24}  {_text(row['precision']):<9}"
                          f"  {_text(row['threads']):>7}")  # fmt: skip
@@ -146,8 +153,15 @@ def render_table(doc: Mapping[str, Any]) -> str:
                 line = start + "".join(f"  {_text(v, ms=True):>9}" for v in numbers)
                 std, load = _text(row["std_ms"], ms=True), _text(row["load_ms"], ms=True)
                 line += f"  {std:>8}  {load:>8}  {speedup:>8}"
+                if accuracy:
+                    line += f"  {_percent(row.get('top1')):>6}"
+                    line += f"  {_percent(row.get('top1_agreement')):>6}"
                 if median is None:  # a tool that reports only a mean (minibench, perf_test)
                     line += f"  (mean {row['mean_ms']:.2f}, no per-run samples)"
                 lines.append(line)
         lines += _ca_overhead_lines(device_rows)
+        if accuracy:
+            images = max((r.get("eval_images") or 0) for r in device_rows)
+            lines += ["", f"top-1 on {images} labelled images (--eval-dir); agree: top-1 "
+                          f"agreement with eager PyTorch fp32 on the same images"]
     return "\n".join(lines) + "\n"
