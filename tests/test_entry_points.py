@@ -22,7 +22,8 @@ def test_importing_coordatt_does_not_import_torch():
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
-@pytest.mark.parametrize("command", ["coordatt-export", "coordatt-bench", "coordatt-train"])
+@pytest.mark.parametrize("command", ["coordatt-export", "coordatt-bench", "coordatt-train",
+                                     "coordatt-eval"])
 def test_signal_while_importing(command, sig, tmp_path):
     script = BIN / command
     if not script.exists():
