@@ -17,7 +17,7 @@ from collections.abc import Iterator
 __all__ = ["quiet"]
 
 _NOISY_LOGGERS = ("coremltools", "torchao", "torch._export", "torch.export", "torch.onnx",
-                  "executorch", "onnxscript", "root", "torch.utils._pytree")
+                  "executorch", "onnxscript", "root", "torch.utils._pytree", "absl")
 
 
 @contextlib.contextmanager

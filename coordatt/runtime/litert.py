@@ -1,27 +1,51 @@
 """LiteRT (TensorFlow Lite): a ``.tflite`` in ai-edge-litert's interpreter, XNNPACK delegate on.
 
-``threads`` is the interpreter's ``num_threads`` (None: LiteRT's default). A model with int8
-input or output tensors (a fully quantized graph) gets its float input quantized and its output
+Threads: ``threads`` is the interpreter's ``num_threads``, which the Python wrapper hands to
+``InterpreterBuilder``; the builder creates LiteRT's default XNNPACK delegate with that thread
+count (checked: a 2-thread interpreter starts one worker thread, a 1-thread one none).
+``Interpreter.SetNumThreads`` after the build would not reach the delegate, so the count is only
+ever set here, at load. None is the wrapper's default: 1 thread (it passes ``num_threads or 1``).
+
+A model with int8 input or output tensors gets its float input quantized and its output
 dequantized with the tensors' own scale and zero point, so every runtime takes and returns
-float32.
+float32 (coordatt's own int8 ``.tflite`` files have float32 I/O already; see export/litert.py).
+
+No per-operator profile: the Python interpreter has no profiler API.
 """
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 
 from ..errors import require
 from .base import Session
 
-__all__ = ["LiteRTSession", "interpreter"]
+__all__ = ["LiteRTSession", "interpreter", "PROFILER_HINT"]
+
+PROFILER_HINT = ("LiteRT's Python interpreter has no per-operator profiler; use LiteRT's C++ "
+                 "benchmark_model --graph=<model.tflite> --enable_op_profiling=true")
 
 
-def interpreter(path, threads: int | None = None):
-    """A LiteRT interpreter on ``path`` with its tensors allocated."""
+def interpreter(source: str | os.PathLike | bytes, threads: int | None = None):
+    """A LiteRT interpreter on ``source`` (a path, or the model's bytes) with its tensors
+    allocated, i.e. with the XNNPACK delegate applied. A file LiteRT cannot load (not a
+    flatbuffer, truncated, inconsistent) is a one-line ValueError naming it."""
     module = require("ai_edge_litert.interpreter", "litert")
     kwargs = {} if threads is None else {"num_threads": int(threads)}
-    it = module.Interpreter(model_path=str(path), **kwargs)
-    it.allocate_tensors()
+    if isinstance(source, bytes | bytearray):
+        kwargs["model_content"] = bytes(source)
+        name = "the model"
+    else:
+        kwargs["model_path"] = str(source)
+        name = str(source)
+    try:
+        it = module.Interpreter(**kwargs)
+        it.allocate_tensors()
+    except (ValueError, RuntimeError) as e:
+        reason = " ".join(str(e).split()).rstrip(" |") or type(e).__name__
+        raise ValueError(f"LiteRT cannot load {name}: {reason}") from e
     return it
 
 
@@ -57,3 +81,8 @@ class LiteRTSession(Session):
 
     def close(self) -> None:
         self.it = None
+
+    def profile(self, x: np.ndarray, n: int) -> list[dict]:
+        # Interpreter has no profiler hook (its experimental_force_delegate_node_profiling only
+        # feeds a C++ profiler that Python cannot attach), nor does CompiledModel
+        raise NotImplementedError(PROFILER_HINT)
