@@ -54,7 +54,8 @@ def _size(n: int) -> str:
 def _ops(r: ExportResult) -> str:
     rep = r.report
     if r.target.format in ("pte", "tflite"):  # what XNNPACK took, what stayed outside
-        text = (f"{rep['delegates']} delegate, {rep['delegated_ops']} in / "
+        n = rep["delegates"]
+        text = (f"{n} delegate{'s' if n != 1 else ''}, {rep['delegated_ops']} in / "
                 f"{rep['non_delegated_ops']} out")
         names = sorted(set(rep.get("non_delegated_op_names") or []))
         if rep["non_delegated_ops"] and names and r.target.backend in ("xnnpack", "litert"):

@@ -264,7 +264,8 @@ def produce(target, tmp: Path, info, example, config, inputs, reference, *, verb
     with step("verifying in LiteRT (XNNPACK)", enabled=progress), quiet(verbose):
         outputs = run_tflite(tmp, inputs, precision=target.precision)
     if target.precision == "int8":
-        check = verify.check_int8(reference, quantized_reference, outputs, info.trained)
+        check = verify.check_int8(reference, quantized_reference, outputs, info.trained,
+                                  runtime_min_cosine=verify.LITERT_INT8_RUNTIME_MIN_COSINE)
     else:
         check = verify.check_fp32(reference, outputs)
     return report, {"runtime": "litert" + ("-int8" if target.precision == "int8" else ""),

@@ -7,7 +7,8 @@ import math
 import torch
 
 __all__ = ["compare_logits", "check_fp32", "check_int8", "not_finite", "FP32_REL_TOL",
-           "FP16_REL_TOL", "INT8_MIN_COSINE", "INT8_MIN_SQNR_DB", "INT8_MIN_TOP1_AGREEMENT"]
+           "FP16_REL_TOL", "INT8_MIN_COSINE", "INT8_MIN_SQNR_DB", "INT8_MIN_TOP1_AGREEMENT",
+           "INT8_RUNTIME_MIN_COSINE", "LITERT_INT8_RUNTIME_MIN_COSINE"]
 
 # fp32 artifacts: max |diff| <= 1e-4 x the reference logits' scale (max |logit|)
 FP32_REL_TOL = 1e-4
@@ -23,6 +24,13 @@ INT8_MIN_TOP1_AGREEMENT = 0.5
 # the int8 .pte against the quantized PyTorch program it was lowered from (XNNPACK's int8 kernels
 # round differently from PT2E's reference ops; measured cosine: see tests/test_export_int8.py)
 INT8_RUNTIME_MIN_COSINE = 0.99
+# the int8 .tflite against the quantized PyTorch program: litert-torch's converter turns the
+# dequantize -> op -> quantize patterns it leaves around avg_pool2d and hardswish (which its
+# quantizer does not annotate) into int8 ops, so the artifact runs CA's poolings in int8 where the
+# program runs them in fp32. Measured on the trained test network, 40 images: min cosine 0.971 vs
+# the program, 0.992 vs fp32 (closer to fp32 than the program itself, 0.975). The fp32 bars
+# still apply in full.
+LITERT_INT8_RUNTIME_MIN_COSINE = 0.95
 
 
 def compare_logits(reference: list[torch.Tensor], outputs: list[torch.Tensor]) -> dict:
@@ -75,7 +83,8 @@ def check_fp32(reference, outputs, rel_tol: float = FP32_REL_TOL) -> dict:
 
 def check_int8(reference, quantized_reference, outputs, trained: bool, *,
                min_sqnr_db: float = INT8_MIN_SQNR_DB, min_cosine: float = INT8_MIN_COSINE,
-               min_top1_agreement: float = INT8_MIN_TOP1_AGREEMENT) -> dict:
+               min_top1_agreement: float = INT8_MIN_TOP1_AGREEMENT,
+               runtime_min_cosine: float = INT8_RUNTIME_MIN_COSINE) -> dict:
     """The artifact must reproduce the quantized PyTorch program it was made from (when there is
     one: ONNX Runtime's quantizer works on the .onnx, with no PyTorch twin), and agree with fp32
     by SQNR and cosine. Top-1 agreement is judged with trained weights only: an untrained head's
@@ -97,9 +106,9 @@ def check_int8(reference, quantized_reference, outputs, trained: bool, *,
     faithful = True
     if quantized_reference is not None:
         runtime = compare_logits(quantized_reference, outputs)
-        faithful = runtime["min_cosine"] >= INT8_RUNTIME_MIN_COSINE
+        faithful = runtime["min_cosine"] >= runtime_min_cosine
         message += f"; cosine {runtime['min_cosine']:.4f} vs the quantized PyTorch program"
-        tolerance = (f"vs quantized PyTorch: min_cosine >= {INT8_RUNTIME_MIN_COSINE:g}; "
+        tolerance = (f"vs quantized PyTorch: min_cosine >= {runtime_min_cosine:g}; "
                      + tolerance)
         extra["vs_quantized_pytorch"] = runtime
     ok = faithful and quality and (top1_ok or not trained)
