@@ -159,8 +159,9 @@ def test_interrupt_keeps_what_was_measured(tiny):
 def test_unknown_runtime(capsys):
     assert main(["--runtimes", "eager,tflite"]) == 2
     err = capsys.readouterr().err
-    assert err == ("error: unknown runtime 'tflite'; choose from eager, onnxruntime, "
-                   "executorch-xnnpack, executorch-xnnpack-int8, executorch-portable, coreml\n")
+    assert err == ("error: unknown runtime 'tflite'; choose from eager, executorch-xnnpack, "
+                   "executorch-xnnpack-int8, executorch-portable, onnxruntime, onnxruntime-int8, "
+                   "litert, litert-int8, coreml\n")
 
 
 @pytest.fixture
