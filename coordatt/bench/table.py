@@ -12,10 +12,11 @@ from typing import Any
 
 from coordatt.bench.stats import ratio
 
+from ..runtime import NAMES as runtime_names
+
 __all__ = ["render_table", "RUNTIME_ORDER", "ATTENTION_SUFFIXES"]
 
-RUNTIME_ORDER = ("eager", "onnxruntime", "executorch-xnnpack", "executorch-xnnpack-int8",
-                 "executorch-portable", "coreml")  # fmt: skip
+RUNTIME_ORDER = runtime_names  # the runtime layer's order: eager, ExecuTorch, ORT, LiteRT, ...
 
 # a network with attention and the same network without it: mobilenetv2_ca vs mobilenetv2, ...
 ATTENTION_SUFFIXES = ("_ca", "_se", "_cbam")
