@@ -9,6 +9,7 @@ from the export library, reused when their sidecar matches.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -266,7 +267,7 @@ def run_benchmark(config: BenchConfig, *, progress: Callable[[str, int, int], No
             break
     if images is not None and not interrupted:
         _add_accuracy(config, subjects, images, rows_out, row_subjects,
-                      progress=progress is not None, notice=notice)
+                      progress=progress is not None and sys.stderr.isatty(), notice=notice)
     return rows_out, profiles
 
 
