@@ -35,7 +35,8 @@ def exported(trained_net, tmp_path_factory):
 def test_every_artifact_carries_the_labels(trained_net, exported):
     names = sorted(p.name for p in exported.iterdir()
                    if not p.name.endswith((".json", ".check.bin")))
-    assert names == ["shapes_ca_035_mlprogram_fp16_48x48.mlpackage",
+    assert names == ["shapes_ca_035_litert_fp32_48x48.tflite",
+                     "shapes_ca_035_mlprogram_fp16_48x48.mlpackage",
                      "shapes_ca_035_onnx_fp32_48x48.onnx",
                      "shapes_ca_035_xnnpack_fp32_48x48.pte",
                      "shapes_ca_035_xnnpack_int8_48x48.pte"]
