@@ -33,9 +33,17 @@ def test_names_explain_the_artifact(small_export):
     names = {fmt: r.target.path.name for fmt, r in results.items()}
     assert names == {"pte": "mobilenetv2_ca_050_xnnpack_fp32_96x96.pte",
                      "onnx": "mobilenetv2_ca_050_onnx_fp32_96x96.onnx",
+                     "tflite": "mobilenetv2_ca_050_litert_fp32_96x96.tflite",
                      "coreml": "mobilenetv2_ca_050_mlprogram_fp16_96x96.mlpackage"}
     full = plan(ExportConfig(output_dir=config.output_dir, quantize="int8"), ["pte"])
     assert full[0].path.name == "mobilenetv2_ca_100_xnnpack_int8.pte"
+    # --format all with int8: every format that has an int8 path, and only those
+    int8 = plan(ExportConfig(output_dir=config.output_dir, quantize="int8"), ["all"])
+    assert [t.path.name for t in int8] == ["mobilenetv2_ca_100_xnnpack_int8.pte",
+                                           "mobilenetv2_ca_100_onnx_int8.onnx",
+                                           "mobilenetv2_ca_100_litert_int8.tflite"]
+    with pytest.raises(ValueError, match="int8 has no path for --format coreml"):
+        plan(ExportConfig(output_dir=config.output_dir, quantize="int8"), ["pte", "coreml"])
 
 
 def test_sidecars(small_export):
@@ -54,7 +62,8 @@ def test_sidecars(small_export):
         assert doc["labels"][281].startswith("tabby") and doc["weights"]["pretrained"] is False
         assert doc["name"] == "mobilenetv2_ca" and doc["num_classes"] == 1000
         assert doc["versions"]["torch"].startswith("2.13.0")
-        assert {"executorch", "onnx", "coremltools", "onnxruntime"} <= set(doc["versions"])
+        assert {"executorch", "onnx", "coremltools", "onnxruntime", "litert-torch",
+                "ai-edge-litert"} <= set(doc["versions"])
         assert doc["size_bytes"] == r.size_bytes > 100_000
         if r.target.path.is_file():
             assert doc["sha256"] == _sha(r.target.path)
@@ -106,6 +115,21 @@ def test_onnx_file(small_export):
     assert session.get_outputs()[0].shape == [1, 1000]
     v = results["onnx"].verification
     assert v["status"] == "passed" and v["max_abs_diff"] <= 1e-4 * v["logit_scale"]
+
+
+def test_tflite_is_one_xnnpack_delegate_with_float_io(small_export):
+    from coordatt.export.litert import inspect_tflite
+
+    _, results = small_export
+    r = results["tflite"]
+    info = inspect_tflite(r.target.path)
+    assert info["delegates"] == 1 and info["non_delegated_ops"] == 0
+    assert info["delegated_ops"] == info["ops"] > 300
+    assert info["input"]["shape"] == [1, 3, 96, 96] and info["input"]["dtype"] == "float32"
+    assert info["output"]["shape"] == [1, 1000] and info["output"]["dtype"] == "float32"
+    v = r.verification
+    assert v["status"] == "passed" and v["runtime"] == "litert" and v["inputs"] == 5
+    assert v["max_abs_diff"] <= 1e-4 * v["logit_scale"]
 
 
 def test_coreml_spec(small_export):
