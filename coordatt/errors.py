@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 
 __all__ = ["CoordattError", "MissingBackend", "ExportError", "require", "check_regular_file",
-           "file_kind"]
+           "file_kind", "read_small_text"]
 
 
 class CoordattError(Exception):
@@ -60,3 +60,18 @@ def check_regular_file(path, what: str, error: type[Exception] = ValueError):
         detail = "" if kind == "not a regular file" else f" ({kind})"
         raise error(f"{what} {path} is not a regular file{detail}")
     return path
+
+
+def read_small_text(path, what: str, max_bytes: int) -> str:
+    """The UTF-8 text (a BOM allowed) of a small regular file such as a labels file; ValueError
+    "<what> <path> is larger than N MB", "... is not UTF-8 (byte i)" or "cannot read ...". The
+    file type is checked first (check_regular_file), its size before it is read."""
+    path = check_regular_file(path, what)
+    try:
+        if path.stat().st_size > max_bytes:
+            raise ValueError(f"{what} {path} is larger than {max_bytes >> 20} MB")
+        return path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{what} {path} is not UTF-8 (byte {e.start})") from None
+    except OSError as e:
+        raise ValueError(f"cannot read {what} {path}: {e.strerror or e}") from None

@@ -11,7 +11,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import check_regular_file
+from .errors import read_small_text
 
 __all__ = ["imagenet_labels", "imagenet_synsets", "read_labels", "check_labels",
            "default_labels", "write_labels", "MAX_LABEL_BYTES"]
@@ -75,15 +75,7 @@ def check_labels(labels, num_classes: int | None = None, *, source: str = "label
 def read_labels(path: str | os.PathLike, num_classes: int | None = None) -> list[str]:
     """Read a labels file (one name a line, UTF-8, a BOM and a final newline allowed); its
     length must equal ``num_classes`` when given. Raises ValueError naming the problem."""
-    path = check_regular_file(path, "labels file")  # a FIFO or a device never ends a read
-    if path.stat().st_size > MAX_LABEL_BYTES:
-        raise ValueError(f"labels file {path} is larger than {MAX_LABEL_BYTES >> 20} MB")
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise ValueError(f"labels file {path} is not UTF-8 (byte {e.start})") from None
-    except OSError as e:
-        raise ValueError(f"cannot read labels file {path}: {e.strerror or e}") from None
+    text = read_small_text(path, "labels file", MAX_LABEL_BYTES)
     lines = text.splitlines()
     while lines and not lines[-1].strip():  # trailing blank lines are not classes
         lines.pop()

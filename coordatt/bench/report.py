@@ -36,8 +36,8 @@ from coordatt.bench.table import (  # noqa: F401 (the table's names, still reach
 from coordatt.errors import check_regular_file
 
 SCHEMA = "coordatt.bench/1"
-VERSIONED_PACKAGES = ("torch", "onnxruntime", "onnx", "executorch", "ai-edge-litert", "litert-torch",
-                      "coremltools", "numpy")
+VERSIONED_PACKAGES = ("torch", "onnxruntime", "onnx", "executorch", "ai-edge-litert",
+                      "litert-torch", "coremltools", "numpy")
 CSV_COLUMNS = ("model", "width_mult", "input_size", "runtime", "precision", "threads",
                "device", "load_ms", "iters", *STAT_FIELDS, "peak_rss_mb", "max_abs_diff",
                "top1", "top5", "top1_agreement", "eval_images", "error")  # fmt: skip

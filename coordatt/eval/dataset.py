@@ -16,7 +16,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import check_regular_file
+from ..errors import read_small_text
 from ..labels import imagenet_labels, imagenet_synsets
 from ..preprocess import IMAGE_SUFFIXES
 
@@ -71,13 +71,7 @@ def _class_folder_samples(folder: Path) -> tuple[list[tuple[Path, str]], list[st
 
 
 def _read_csv(path: Path, root: Path) -> tuple[list[tuple[Path, str]], list[str]]:
-    path = check_regular_file(path, "labels CSV")
-    if path.stat().st_size > MAX_CSV_BYTES:
-        raise ValueError(f"labels CSV {path} is larger than {MAX_CSV_BYTES >> 20} MB")
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise ValueError(f"labels CSV {path} is not UTF-8 (byte {e.start})") from None
+    text = read_small_text(path, "labels CSV", MAX_CSV_BYTES)
     samples, missing = [], []
     for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
         if not row or not any(cell.strip() for cell in row):
