@@ -193,7 +193,8 @@ def artifact_for(config, model: str, runtime: str, info: ModelInfo | None = None
     if info is None:
         info = prepare_from_config(export_config)
     check_artifact(path, sidecar, info.identity(export_config.quantize,
-                                                export_config.calibration_dir), runtime)
+                                                export_config.calibration_dir,
+                                                export_config.int8_recipe), runtime)
     return path
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from ..checkpoints import CheckpointError
 from ..errors import CoordattError, ExportError
 from ..registry import WIDTH_MULTS, list_models
+from .int8_recipe import DEFAULT_INT8_RECIPE, INT8_RECIPES
 from .pipeline import FORMATS, INT8_FORMATS, QUANTIZE, ExportConfig, ExportResult, export
 
 __all__ = ["main", "parse_input_size", "render_table"]
@@ -120,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
                    f"{', '.join(INT8_FORMATS)} (all: every one of those)")
     p.add_argument("--calibration-dir", type=Path,
                    help="folder of JPEG/PNG photos for int8 calibration")
+    p.add_argument("--int8-recipe", default=DEFAULT_INT8_RECIPE, choices=INT8_RECIPES,
+                   help="the .pte's int8 recipe: xnnpack (XNNPACKQuantizer as it is), ca-aware "
+                   "(Coordinate Attention's pooling, h-swish, sigmoids and gates annotated on "
+                   "top of it) or ca-fp32-gates (the same, with CA's gates kept fp32)")
     p.add_argument("--backend", default="xnnpack", help="pte backend: xnnpack or portable")
     p.add_argument("--coreml-precision", default="fp16", help="fp16 or fp32")
     p.add_argument("--output-dir", default="artifacts")  # a str: "" must not become "."
@@ -172,7 +177,7 @@ def _main(argv: list[str] | None) -> int:
         model=args.model, width_mult=args.width_mult, input_size=args.input_size,
         weights=args.weights, num_classes=args.num_classes, labels=args.labels, name=args.name,
         mean=args.mean, std=args.std, crop_pct=args.crop_pct, quantize=args.quantize,
-        calibration_dir=args.calibration_dir,
+        calibration_dir=args.calibration_dir, int8_recipe=args.int8_recipe,
         backend=args.backend, coreml_precision=args.coreml_precision,
         output_dir=Path(args.output_dir) if args.output_dir.strip() else args.output_dir,
         verify=not args.no_verify, overwrite=args.overwrite)

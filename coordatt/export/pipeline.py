@@ -32,6 +32,7 @@ from ..preprocess import list_images, load_image, sample_images, spread
 from ..registry import check_model_args
 from . import sidecar as sidecars
 from .check_files import write_check
+from .int8_recipe import DEFAULT_INT8_RECIPE, INT8_RECIPES
 from .output_dir import (
     check_output_dir,
     locked,
@@ -79,6 +80,7 @@ class ExportConfig:
     crop_pct: float | None = None
     quantize: str = "none"
     calibration_dir: Path | None = None
+    int8_recipe: str = DEFAULT_INT8_RECIPE  # the .pte's int8 recipe: ca-aware or xnnpack
     backend: str = "xnnpack"
     coreml_precision: str = "fp16"
     output_dir: Path = Path("artifacts")
@@ -138,6 +140,9 @@ def _validate_settings(config: ExportConfig, formats: Sequence[str]) -> None:
         if "all" not in formats and (no_int8 := [f for f in formats if f not in INT8_FORMATS]):
             raise ValueError(f"--quantize int8 has no path for --format {', '.join(no_int8)}; "
                              f"int8 is for {', '.join(INT8_FORMATS)} (or all)")
+    if config.int8_recipe not in INT8_RECIPES:
+        raise ValueError(f"unknown int8 recipe {config.int8_recipe!r}; choose from "
+                         f"{', '.join(INT8_RECIPES)}")
     if config.calibration_dir is not None:
         if config.quantize != "int8":
             raise ValueError("--calibration-dir is used by --quantize int8 only")
@@ -297,7 +302,7 @@ def _export_prepared(info: ModelInfo, config: ExportConfig, targets: list[Target
                      verbose: bool, progress: bool) -> list[ExportResult]:
     from . import targets as target_impl  # the per-format modules import heavy backends lazily
 
-    identity = info.identity(config.quantize, config.calibration_dir)
+    identity = info.identity(config.quantize, config.calibration_dir, config.int8_recipe)
     folder = Path(config.output_dir)
     with locked(folder):
         stale = remove_stale_temporaries(folder)

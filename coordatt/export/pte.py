@@ -112,8 +112,10 @@ def produce(target, tmp: Path, info, example, config, inputs, reference, *, verb
 
         calibration, source = calibration_inputs(config.calibration_dir, info.preprocess)
         report["calibration"] = source
+        report["int8_recipe"] = config.int8_recipe
         with step(f"quantizing to int8 (PT2E, {source})", enabled=progress), quiet(verbose):
-            program = quantize_int8(info.model, example, calibration)
+            program = quantize_int8(info.model, example, calibration,
+                                    recipe=config.int8_recipe)
             if inputs:
                 with torch.no_grad():
                     quantized_module = program.module()

@@ -1,6 +1,7 @@
 """Post-training int8 quantization for XNNPACK through PT2E (per-channel symmetric weights).
 
-torch.export -> prepare_pt2e(XNNPACKQuantizer) -> calibrate -> convert_pt2e -> torch.export.
+torch.export -> prepare_pt2e(XNNPACKQuantizer, or a CA-aware recipe on top of it, see
+int8_recipe.py) -> calibrate -> convert_pt2e -> torch.export.
 In torch 2.13 the PT2E entry points live in torchao (``torch.ao.quantization.quantize_pt2e`` is
 gone).
 """
@@ -15,6 +16,7 @@ from torch import nn
 
 from ..errors import require
 from ..preprocess import list_images, load_image, spread
+from .int8_recipe import DEFAULT_INT8_RECIPE, make_quantizer
 
 __all__ = ["quantize_int8", "calibration_inputs", "MAX_CALIBRATION_IMAGES"]
 
@@ -54,17 +56,15 @@ def calibration_inputs(
 
 
 def quantize_int8(
-    model: nn.Module, example: torch.Tensor, calibration: list[torch.Tensor]
+    model: nn.Module, example: torch.Tensor, calibration: list[torch.Tensor],
+    *, recipe: str = DEFAULT_INT8_RECIPE,
 ) -> torch.export.ExportedProgram:
-    """Quantize an eval-mode model for XNNPACK; returns the exported quantized program."""
+    """Quantize an eval-mode model for XNNPACK with an int8 recipe (see int8_recipe.py);
+    returns the exported quantized program."""
     require("torchao", "executorch")
-    quantizer_mod = require("executorch.backends.xnnpack.quantizer.xnnpack_quantizer",
-                            "executorch")
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
-    quantizer = quantizer_mod.XNNPACKQuantizer().set_global(
-        quantizer_mod.get_symmetric_quantization_config(is_per_channel=True)
-    )
+    quantizer = make_quantizer(recipe)
     graph = torch.export.export(model, (example,), strict=True).module()
     prepared = prepare_pt2e(graph, quantizer)
     with torch.no_grad():

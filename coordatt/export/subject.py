@@ -23,6 +23,7 @@ from ..labels import check_labels, default_labels, imagenet_labels, read_labels
 from ..model_source import build_model, is_factory_spec, output_classes, spec_name
 from ..preprocess import load_image, preprocess_config, sample_images
 from . import sidecar as sidecars
+from .int8_recipe import DEFAULT_INT8_RECIPE
 
 __all__ = ["ModelInfo", "prepare_from_config", "prepare_module", "model_preprocess",
            "state_sha256", "check_capture", "safe_name"]
@@ -52,8 +53,10 @@ class ModelInfo:
     def num_classes(self) -> int:
         return len(self.labels)
 
-    def identity(self, quantize: str, calibration_dir) -> dict:
-        """What an artifact is exported from: the same identity, the same artifact."""
+    def identity(self, quantize: str, calibration_dir, int8_recipe: str | None = None) -> dict:
+        """What an artifact is exported from: the same identity, the same artifact. The int8
+        recipe is part of it for int8 exports, so artifacts of two recipes never replace each
+        other silently."""
         labels = hashlib.sha256("\n".join(self.labels).encode()).hexdigest()
         return {
             "model": self.spec, "name": self.name,
@@ -63,6 +66,8 @@ class ModelInfo:
             "preprocess": self.preprocess, "quantize": quantize,
             "calibration_dir": (str(Path(calibration_dir).resolve())
                                 if calibration_dir else None),
+            **({"int8_recipe": int8_recipe or DEFAULT_INT8_RECIPE} if quantize == "int8"
+               else {}),
         }
 
 
