@@ -18,7 +18,7 @@ def _run(capsys, *argv):
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    (["--format", "tflite"], "unknown format 'tflite'; choose from pte, onnx, coreml, all"),
+    (["--format", "tf"], "unknown format 'tf'; choose from pte, onnx, tflite, coreml, all"),
     (["--format", "pte", "--model", "resnet50"],
      "unknown model 'resnet50'; choose from mobilenetv2, mobilenetv2_ca"),
     (["--format", "pte", "--width-mult", "0.6"], "unsupported width_mult 0.6; choose from"),
@@ -27,7 +27,8 @@ def _run(capsys, *argv):
     (["--format", "pte", "--backend", "vulkan"], "unknown backend 'vulkan'; choose from"),
     (["--format", "coreml", "--coreml-precision", "int8"], "unknown Core ML precision"),
     (["--format", "pte", "--quantize", "int8", "--backend", "portable"], "int8 needs"),
-    (["--format", "onnx", "--quantize", "int8"], "int8 quantization is for --format pte"),
+    (["--format", "coreml", "--quantize", "int8"],
+     "--quantize int8 has no path for --format coreml; int8 is for pte, onnx, tflite (or all)"),
     (["--format", "pte", "--calibration-dir", "x"], "--calibration-dir is used by --quantize"),
 ])
 def test_bad_settings(capsys, argv, message):
