@@ -39,12 +39,7 @@ def exported(trained_net, tmp_path_factory):
     """The trained network's fp32 and int8 artifacts (int8 calibrated on 3 training images a
     class), with its labels, as a user exports them."""
     folder = tmp_path_factory.mktemp("eval")
-    calibration = folder / "calibration"
-    for label in trained_net.labels:
-        (calibration / label).mkdir(parents=True)
-        for image in sorted((trained_net.data_dir / "train" / label).glob("*.png"))[
-                :CALIBRATION_PER_CLASS]:
-            shutil.copy(image, calibration / label)
+    calibration = trained_net.calibration_subset(folder / "calibration", CALIBRATION_PER_CLASS)
     common = dict(model=trained_net.model_name, width_mult=trained_net.width_mult,
                   input_size=trained_net.input_size, weights=trained_net.checkpoint,
                   labels=trained_net.labels_path, name="shapes_ca",

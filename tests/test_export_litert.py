@@ -4,7 +4,6 @@ file, threads and the (absent) per-operator profiler."""
 
 import math
 import os
-import shutil
 import sys
 
 import pytest
@@ -45,11 +44,7 @@ def int8(trained_net, tmp_path_factory):
     """export() of the trained checkpoint, calibrated on 2 training images a class (PT2E's
     histogram observers cost ~0.5 s an image here: the whole training folder would take
     minutes)."""
-    calibration = tmp_path_factory.mktemp("litert_calibration")
-    for label in trained_net.labels:
-        (calibration / label).mkdir()
-        for image in sorted((trained_net.data_dir / "train" / label).glob("*.png"))[:2]:
-            shutil.copy(image, calibration / label / image.name)
+    calibration = trained_net.calibration_subset(tmp_path_factory.mktemp("litert_calibration"), 2)
     config = ExportConfig(
         model=trained_net.model_name, width_mult=trained_net.width_mult,
         input_size=trained_net.input_size, weights=trained_net.checkpoint,
