@@ -6,7 +6,8 @@ import os
 import stat
 from pathlib import Path
 
-__all__ = ["CoordattError", "MissingBackend", "ExportError", "require", "check_regular_file",
+__all__ = ["CoordattError", "MissingBackend", "ExportError", "PartialExport", "require",
+           "check_regular_file",
            "file_kind", "read_small_text"]
 
 
@@ -20,6 +21,18 @@ class MissingBackend(CoordattError, ImportError):
 
 class ExportError(CoordattError):
     """An export or its verification could not be done."""
+
+
+class PartialExport(ExportError):
+    """Some artifacts of a several-format export could not be made; ``results`` holds the ones
+    that were written (each verified, with its sidecar), ``failures`` one line per artifact
+    that was not."""
+
+    def __init__(self, results: list, failures: list[str]) -> None:
+        super().__init__(f"{len(failures)} of {len(results) + len(failures)} artifacts could "
+                         f"not be made: " + "; ".join(failures))
+        self.results = results
+        self.failures = failures
 
 
 def require(module: str, extra: str):

@@ -122,6 +122,32 @@ def test_unconvertible_operator_is_one_line_and_nothing_is_written(tmp_path):
     assert not out.exists() or not any(out.iterdir())
 
 
+def test_unconvertible_for_litert_still_writes_the_other_formats(tmp_path, monkeypatch):
+    """Several formats: the one LiteRT cannot lower is reported, the others are written. (No
+    operator fails LiteRT alone here: erfinv fails ONNX too; the converter's refusal is stood in
+    for by the ExportError the test above sees from the real converter.)"""
+    from coordatt.errors import PartialExport
+    from coordatt.export import litert
+
+    def refuse(*args, **kwargs):
+        raise ExportError("LiteRT cannot convert the model: no litert-torch lowering for "
+                          "aten.erfinv.default")
+
+    monkeypatch.setattr(litert, "_convert", refuse)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                          nn.Linear(4, 3)).eval()
+    out = tmp_path / "out"
+    with pytest.raises(PartialExport) as err:
+        export_model(model, input_size=(32, 32), formats=["onnx", "tflite"], output_dir=out,
+                     progress=False, name="tiny", labels=["a", "b", "c"])
+    assert [r.target.format for r in err.value.results] == ["onnx"]
+    assert err.value.failures == ["tiny_litert_fp32_32x32.tflite: LiteRT cannot convert the "
+                                  "model: no litert-torch lowering for aten.erfinv.default"]
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["tiny_onnx_fp32_32x32.onnx", "tiny_onnx_fp32_32x32.onnx.check.bin",
+                     "tiny_onnx_fp32_32x32.onnx.json"]
+
+
 def test_corrupt_tflite_is_an_error(fp32, tmp_path):
     x = torch.zeros(1, 3, 48, 48)
     for name, data in (("truncated", fp32.target.path.read_bytes()[:100_000]),

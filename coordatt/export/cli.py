@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..checkpoints import CheckpointError
-from ..errors import CoordattError, ExportError
+from ..errors import CoordattError, ExportError, PartialExport
 from ..registry import WIDTH_MULTS, list_models
 from .int8_recipe import DEFAULT_INT8_RECIPE, INT8_RECIPES
 from .pipeline import FORMATS, INT8_FORMATS, QUANTIZE, ExportConfig, ExportResult, export
@@ -187,6 +187,14 @@ def _main(argv: list[str] | None) -> int:
         try:
             results = export(config, [f.strip() for f in args.format.split(",")],
                              verbose=args.verbose)
+        except PartialExport as e:  # the other formats were written: show them, then why not
+            if e.results:
+                print()
+                print(render_table(e.results))
+                print(f"\nwritten to {config.output_dir}/ with a .json sidecar each")
+            for failure in e.failures:
+                print(f"error: {failure}", file=sys.stderr)
+            return 1 if any("verification failed" in f for f in e.failures) else 2
         except ExportError as e:
             if args.verbose and e.__cause__ is not None:  # e.g. torch.export's own trace
                 traceback.print_exception(e.__cause__)

@@ -26,7 +26,7 @@ from torch import nn
 from .._quiet import quiet
 from ..check_file import SUFFIX as CHECK_SUFFIX
 from ..check_file import check_path
-from ..errors import ExportError, require
+from ..errors import ExportError, PartialExport, require
 from ..model_source import is_factory_spec, load_factory, spec_name
 from ..preprocess import list_images, load_image, sample_images, spread
 from ..registry import check_model_args
@@ -300,8 +300,6 @@ def export_model(model: nn.Module, *, input_size: tuple[int, int] = (224, 224),
 
 def _export_prepared(info: ModelInfo, config: ExportConfig, targets: list[Target], *,
                      verbose: bool, progress: bool) -> list[ExportResult]:
-    from . import targets as target_impl  # the per-format modules import heavy backends lazily
-
     identity = info.identity(config.quantize, config.calibration_dir, config.int8_recipe)
     folder = Path(config.output_dir)
     with locked(folder):
@@ -324,42 +322,65 @@ def _export_prepared(info: ModelInfo, config: ExportConfig, targets: list[Target
         reference = [info.model(x) for x in check_inputs]
         check_finite_outputs([info.model(example), *reference])
 
-    results = []
+    results: list[ExportResult] = []
+    failures: list[str] = []
     for target in targets:
-        start = time.monotonic()
-        # the pid tells a later run whether its writer is gone (output_dir.py); the token keeps
-        # two exports of one process (threads) apart
-        tmp = target.path.with_name(f".tmp-{os.getpid()}-{secrets.token_hex(4)}-"
-                                    f"{target.path.name}")
-        tmp_check = tmp.with_name(tmp.name + CHECK_SUFFIX)
         try:
-            report, verification = target_impl.produce(
-                target, tmp, info, example, config, inputs, reference,
-                verbose=verbose, progress=progress)
-            if verification.get("status") == "failed":
-                raise ExportError(f"{target.path.name}: verification failed: "
-                                  f"{verification['message']}")
-            check = write_check(tmp_check, target, info, config, check_inputs, reference,
-                                verification)
-            seconds = time.monotonic() - start
-            doc = sidecars.make_sidecar(target, config, info, identity, tmp, report,
-                                        verification, seconds)
-            doc["artifact"] = target.path.name
-            doc["check"] = check
-            with locked(folder), signals_deferred():  # another export may have written here
-                sidecars.check_overwrite(target.path, identity, config.overwrite)
-                # sidecar first: an artifact is never left without the sidecar naming it ours
-                sidecar_path = sidecars.write_json_atomic(sidecars.sidecar_path(target.path),
-                                                          doc)
-                os.replace(tmp_check, check_path(target.path))
-                sidecars.replace_path(tmp, target.path)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
-            tmp_check.unlink(missing_ok=True)
-        results.append(ExportResult(target, sidecar_path, doc["size_bytes"], seconds, report,
-                                    verification))
+            results.append(_export_one(target, info, config, identity, folder, example, inputs,
+                                       check_inputs, reference, verbose=verbose,
+                                       progress=progress))
+        except ExportError as e:
+            if len(targets) == 1:
+                raise
+            # one format that cannot be made (an operator LiteRT cannot lower, a failed
+            # verification) does not cost the others: they are written, and it is reported
+            failures.append(str(e) if str(e).startswith(target.path.name)
+                            else f"{target.path.name}: {e}")
+    if failures:
+        raise PartialExport(results, failures)
     return results
+
+
+def _export_one(target: Target, info: ModelInfo, config: ExportConfig, identity: dict,
+                folder: Path, example: torch.Tensor, inputs: list[torch.Tensor],
+                check_inputs: list[torch.Tensor], reference: list[torch.Tensor], *,
+                verbose: bool, progress: bool) -> ExportResult:
+    """Produce, verify and commit one artifact with its check file and sidecar."""
+    from . import targets as target_impl  # the per-format modules import heavy backends lazily
+
+    start = time.monotonic()
+    # the pid tells a later run whether its writer is gone (output_dir.py); the token keeps
+    # two exports of one process (threads) apart
+    tmp = target.path.with_name(f".tmp-{os.getpid()}-{secrets.token_hex(4)}-"
+                                f"{target.path.name}")
+    tmp_check = tmp.with_name(tmp.name + CHECK_SUFFIX)
+    try:
+        report, verification = target_impl.produce(
+            target, tmp, info, example, config, inputs, reference,
+            verbose=verbose, progress=progress)
+        if verification.get("status") == "failed":
+            raise ExportError(f"{target.path.name}: verification failed: "
+                              f"{verification['message']}")
+        check = write_check(tmp_check, target, info, config, check_inputs, reference,
+                            verification)
+        seconds = time.monotonic() - start
+        doc = sidecars.make_sidecar(target, config, info, identity, tmp, report,
+                                    verification, seconds)
+        doc["artifact"] = target.path.name
+        doc["check"] = check
+        with locked(folder), signals_deferred():  # another export may have written here
+            sidecars.check_overwrite(target.path, identity, config.overwrite)
+            # sidecar first: an artifact is never left without the sidecar naming it ours
+            sidecar_path = sidecars.write_json_atomic(sidecars.sidecar_path(target.path),
+                                                      doc)
+            os.replace(tmp_check, check_path(target.path))
+            sidecars.replace_path(tmp, target.path)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
+        tmp_check.unlink(missing_ok=True)
+    return ExportResult(target, sidecar_path, doc["size_bytes"], seconds, report,
+                        verification)
 
 
 def check_finite_state(model: nn.Module) -> None:
