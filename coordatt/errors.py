@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import stat
 from pathlib import Path
 
 __all__ = ["CoordattError", "MissingBackend", "ExportError", "PartialExport", "require",
-           "check_regular_file",
-           "file_kind", "read_small_text"]
+           "check_regular_file", "check_folder", "file_kind", "read_small_text", "path_arg"]
 
 
 class CoordattError(Exception):
@@ -57,21 +57,37 @@ def file_kind(mode: int) -> str:
     return "not a regular file"
 
 
+def _mode(path: Path, what: str, error: type[Exception]) -> int:
+    """``path``'s file type and mode through symlinks, by ``stat`` (nothing is opened)."""
+    try:
+        return os.stat(path).st_mode
+    except FileNotFoundError:
+        raise error(f"{what} not found: {path}") from None
+    except OSError as e:  # a dangling symlink's loop, a permission denied on the way
+        raise error(f"cannot read {what} {path}: {e.strerror or e}") from None
+
+
 def check_regular_file(path, what: str, error: type[Exception] = ValueError):
     """``path`` as a Path when it is a regular file (a symlink to one counts), else ``error``
     "<what> not found: <path>" or "<what> <path> is not a regular file (a FIFO)". Checked by
     ``stat`` before anything opens it: a FIFO or a device would block or never end a read."""
     path = Path(path)
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        raise error(f"{what} not found: {path}") from None
-    except OSError as e:
-        raise error(f"cannot read {what} {path}: {e.strerror or e}") from None
+    mode = _mode(path, what, error)
     if not stat.S_ISREG(mode):
         kind = file_kind(mode)
         detail = "" if kind == "not a regular file" else f" ({kind})"
         raise error(f"{what} {path} is not a regular file{detail}")
+    return path
+
+
+def check_folder(path, what: str, error: type[Exception] = ValueError):
+    """``path`` as a Path when it is a folder (a symlink to one counts), else ``error``
+    "<what> not found: <path>" or "<what> <path> is not a folder (a regular file)"."""
+    path = Path(path)
+    mode = _mode(path, what, error)
+    if not stat.S_ISDIR(mode):
+        kind = "a regular file" if stat.S_ISREG(mode) else file_kind(mode)
+        raise error(f"{what} {path} is not a folder ({kind})")
     return path
 
 
@@ -88,3 +104,12 @@ def read_small_text(path, what: str, max_bytes: int) -> str:
         raise ValueError(f"{what} {path} is not UTF-8 (byte {e.start})") from None
     except OSError as e:
         raise ValueError(f"cannot read {what} {path}: {e.strerror or e}") from None
+
+
+def path_arg(text: str) -> Path:
+    """argparse ``type`` of a path flag: an empty value is refused, not read as the current
+    folder (``Path("")`` is ``.``, so ``--output-dir ""`` would write into it unasked)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError('empty; name a file or folder ("." for the current '
+                                         'folder)')
+    return Path(text)

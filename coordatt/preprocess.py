@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .errors import check_folder
 from .mobilenetv2 import IMAGENET_MEAN, IMAGENET_STD
 
 __all__ = ["preprocess_config", "load_image", "list_images", "spread", "sample_images",
@@ -70,13 +71,12 @@ def load_image(path: str | os.PathLike, config: dict) -> torch.Tensor:
 def list_images(folder: str | os.PathLike, *, recursive: bool = False) -> list[Path]:
     """JPEG and PNG files in ``folder`` (and its subfolders when ``recursive``, e.g. one folder a
     class), sorted by path; ValueError if the folder is missing, not a folder, or has none."""
-    folder = Path(folder)
-    if not folder.exists():
-        raise ValueError(f"image folder not found: {folder}")
-    if not folder.is_dir():
-        raise ValueError(f"image folder {folder} is not a folder")
+    folder = check_folder(folder, "image folder")
     found = folder.rglob("*") if recursive else folder.iterdir()
-    files = sorted(p for p in found if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    try:  # is_file follows symlinks: a FIFO or a device named .jpg is never listed, never read
+        files = sorted(p for p in found if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    except OSError as e:
+        raise ValueError(f"cannot read image folder {folder}: {e.strerror or e}") from None
     if not files:
         where = f"{folder} or its subfolders" if recursive else str(folder)
         raise ValueError(f"no .jpg/.jpeg/.png images in {where}")

@@ -9,6 +9,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ..errors import path_arg
+
 # Everything else is imported inside main(), under its Ctrl-C handler: importing torch takes
 # seconds, and an interrupt then must end with one line, not a traceback.
 
@@ -60,29 +62,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--width-mult", type=float,
                    help=f"one of {', '.join(map(str, WIDTH_MULTS))} (default 1.0)")
     p.add_argument("--input-size", type=parse_input_size, default=(224, 224), help="N or HxW")
-    p.add_argument("--weights", type=Path, help="checkpoint for the (single) model")
-    p.add_argument("--artifacts", type=Path,
+    p.add_argument("--weights", type=path_arg, help="checkpoint for the (single) model")
+    p.add_argument("--artifacts", type=path_arg,
                    help="where artifacts are found, or exported when missing (default: "
                         "artifacts); given without --models: measure every artifact it holds, "
                         "by its sidecar, of any model")
-    p.add_argument("--output-dir", type=Path,
+    p.add_argument("--output-dir", type=path_arg,
                    help="where results go (default: bench_results; with --from: its folder)")
     p.add_argument("--profile", action="store_true", help="print a per-operator breakdown")
-    p.add_argument("--from", dest="from_json", type=Path, metavar="RESULTS_JSON",
+    p.add_argument("--from", dest="from_json", type=path_arg, metavar="RESULTS_JSON",
                    help="re-render table and chart from a results.json, without measuring")
     p.add_argument("--device", default="host", choices=("host", "android"),
                    help="measure here, or on a phone over adb with the demo app")
     p.add_argument("--serial", help="adb serial of the phone (when several are connected)")
-    p.add_argument("--apk", type=Path, help="install this demo app APK first")
+    p.add_argument("--apk", type=path_arg, help="install this demo app APK first")
     p.add_argument("--device-timeout", type=_seconds, default=600.0,
                    help="seconds the phone may take in all: choosing it (15 s at most, before "
                         "any export), then install, push, every adb call and the wait for the "
                         "app's results, over all thread counts")
-    p.add_argument("--from-device-log", type=Path, action="append", metavar="FILE",
+    p.add_argument("--from-device-log", type=path_arg, action="append", metavar="FILE",
                    help="fold a device run into the results: executor_runner or "
                         "onnxruntime_perf_test output, minibench or the app's "
                         "benchmark_results.json (repeatable)")
-    p.add_argument("--eval-dir", type=Path, metavar="DIR",
+    p.add_argument("--eval-dir", type=path_arg, metavar="DIR",
                    help="labelled images (as coordatt-eval --data: one subfolder per class, "
                         "or a flat folder with labels.csv): top-1 and agreement with eager "
                         "beside each host row's latency")

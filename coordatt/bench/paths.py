@@ -11,25 +11,12 @@ import os
 import stat
 from pathlib import Path
 
-from ..errors import file_kind
+from ..errors import check_folder, file_kind
 
+# check_folder is errors.check_folder, kept here for bench and eval
 __all__ = ["check_folder", "check_output_dir"]
 
 OUTPUT_NAMES = ("results.json", "results.csv", "results.png")
-
-
-def check_folder(path: Path, what: str) -> Path:
-    """``path`` when it is a folder; ValueError naming ``what`` otherwise."""
-    try:
-        mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        raise ValueError(f"{what} not found: {path}") from None
-    except OSError as e:
-        raise ValueError(f"{what} {path}: {e.strerror}") from None
-    if not stat.S_ISDIR(mode):
-        kind = "a regular file" if stat.S_ISREG(mode) else file_kind(mode)
-        raise ValueError(f"{what} {path} is not a folder ({kind})")
-    return path
 
 
 def check_output_dir(path: Path, names: tuple[str, ...] = OUTPUT_NAMES,

@@ -8,6 +8,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..errors import path_arg
+
 # Everything else is imported inside main(): importing torch takes seconds, and an interrupt
 # then must end with one line, not a traceback.
 
@@ -25,18 +27,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="coordatt-eval", description=__doc__,
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     what = p.add_mutually_exclusive_group(required=True)
-    what.add_argument("--data", type=Path, metavar="DIR",
+    what.add_argument("--data", type=path_arg, metavar="DIR",
                       help="labelled images: one subfolder per class named as the model's "
                            "labels (ImageNet synset folders n01440764 work for ImageNet models; "
                            "a folder with train/ and val/ is evaluated on val/), or a flat "
                            "folder with a labels CSV (file,class)")
-    what.add_argument("--check", type=Path, nargs="+", metavar="ARTIFACT",
+    what.add_argument("--check", type=path_arg, nargs="+", metavar="ARTIFACT",
                       help="verify artifacts (or every artifact of a folder) with their check "
                            "files, in their own runtimes, by the export's own rule")
-    p.add_argument("--labels-csv", type=Path, metavar="FILE",
+    p.add_argument("--labels-csv", type=path_arg, metavar="FILE",
                    help="file,class rows for a flat --data folder (DIR/labels.csv when there "
                         "is one)")
-    p.add_argument("--artifacts", type=Path, default=Path("artifacts"), metavar="DIR",
+    p.add_argument("--artifacts", type=path_arg, default=Path("artifacts"), metavar="DIR",
                    help="the artifacts to evaluate, found by their sidecars")
     p.add_argument("--runtimes", type=_names, default=DEFAULT_RUNTIMES,
                    help=f"comma-separated, from {', '.join(RUNTIMES)}")
@@ -45,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="the seed of --limit's sample")
     p.add_argument("--threads", type=int,
                    help="threads per runtime (default: each runtime's own)")
-    p.add_argument("--output-dir", type=Path, default=Path("eval_results"),
+    p.add_argument("--output-dir", type=path_arg, default=Path("eval_results"),
                    help="where eval.json and eval.csv go")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("-v", "--verbose", action="store_true", help="show third-party output")

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..checkpoints import CheckpointError
-from ..errors import CoordattError, ExportError, PartialExport
+from ..errors import CoordattError, ExportError, PartialExport, path_arg
 from ..registry import WIDTH_MULTS, list_models
 from .int8_recipe import DEFAULT_INT8_RECIPE, INT8_RECIPES
 from .pipeline import FORMATS, INT8_FORMATS, QUANTIZE, ExportConfig, ExportResult, export
@@ -104,12 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
                         f"gets it only when given)")
     p.add_argument("--input-size", type=parse_input_size, default=(224, 224),
                    help="N or HxW (static shape of the artifact)")
-    p.add_argument("--weights", type=Path,
+    p.add_argument("--weights", type=path_arg,
                    help="checkpoint: mbv2_ca.pth, a state_dict or .safetensors (e.g. from "
                         "coordatt-train); its class count is read from it")
     p.add_argument("--num-classes", type=int,
                    help="classifier size (default: the checkpoint's, else the model's)")
-    p.add_argument("--labels", type=Path,
+    p.add_argument("--labels", type=path_arg,
                    help="class names, one a line, UTF-8 (default: ImageNet's for 1000 classes)")
     p.add_argument("--name", help="artifact name prefix (default: the model's name)")
     p.add_argument("--mean", type=_triple, help="R,G,B normalisation mean (default: the "
@@ -119,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="center-crop fraction of the resized image (default 0.875)")
     p.add_argument("--quantize", default="none", help=f"one of {', '.join(QUANTIZE)}; int8 for "
                    f"{', '.join(INT8_FORMATS)} (all: every one of those)")
-    p.add_argument("--calibration-dir", type=Path,
+    p.add_argument("--calibration-dir", type=path_arg,
                    help="folder of JPEG/PNG photos for int8 calibration")
     p.add_argument("--int8-recipe", default=DEFAULT_INT8_RECIPE, choices=INT8_RECIPES,
                    help="the .pte's int8 recipe: xnnpack (XNNPACKQuantizer as it is), ca-aware "

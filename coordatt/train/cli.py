@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from ..checkpoints import CheckpointError
-from ..errors import CoordattError
+from ..errors import CoordattError, path_arg
 from ..export.cli import parse_input_size
 from ..registry import WIDTH_MULTS, list_models
 from .loop import OPTIMIZERS, TrainConfig, TrainingInterrupted, TrainResult, train
@@ -21,7 +20,7 @@ __all__ = ["main", "build_parser"]
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="coordatt-train", description=__doc__,
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--data", type=Path, required=True,
+    p.add_argument("--data", type=path_arg, required=True,
                    help="image folder: DIR/<class>/*.jpg|png, or DIR/train/ and DIR/val/")
     p.add_argument("--model", default="mobilenetv2_ca",
                    help=f"one of {', '.join(list_models())}, or package.module:callable "
@@ -29,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--width-mult", type=float,
                    help=f"one of {', '.join(map(str, WIDTH_MULTS))} (default 1.0; a factory gets "
                         f"it only when given)")
-    p.add_argument("--weights", type=Path,
+    p.add_argument("--weights", type=path_arg,
                    help="checkpoint to start from (mbv2_ca.pth, a state_dict or .safetensors); "
                         "its classifier is replaced when the class count differs")
     p.add_argument("--input-size", type=parse_input_size, default=(224, 224), help="N or HxW")
@@ -48,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--freeze-backbone", action="store_true",
                    help="train only the classifier (backbone BN statistics kept)")
-    p.add_argument("--output-dir", type=Path,
+    p.add_argument("--output-dir", type=path_arg,
                    help="where to write (default: runs/<model>_<width>)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing checkpoint")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
