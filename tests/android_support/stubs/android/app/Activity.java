@@ -7,6 +7,10 @@ public class Activity extends android.view.ContextThemeWrapper {
     public Activity() { throw new RuntimeException("Stub!"); }
     protected void onCreate(android.os.Bundle savedInstanceState) { throw new RuntimeException("Stub!"); }
     protected void onDestroy() { throw new RuntimeException("Stub!"); }
+    protected void onResume() { throw new RuntimeException("Stub!"); }
+    protected void onPause() { throw new RuntimeException("Stub!"); }
+    public void setShowWhenLocked(boolean showWhenLocked) { throw new RuntimeException("Stub!"); }
+    public void setTurnScreenOn(boolean turnScreenOn) { throw new RuntimeException("Stub!"); }
     protected void onActivityResult(int requestCode, int resultCode, android.content.Intent data) { throw new RuntimeException("Stub!"); }
     public void setContentView(android.view.View view) { throw new RuntimeException("Stub!"); }
     public android.view.Window getWindow() { throw new RuntimeException("Stub!"); }

@@ -7,4 +7,10 @@ public abstract class Context {
     public abstract java.io.File getFilesDir();
     public abstract ContentResolver getContentResolver();
     public abstract android.content.res.Resources getResources();
+    public static final String POWER_SERVICE = "power";
+    public abstract Object getSystemService(String name);
+    public abstract Context getApplicationContext();
+    public abstract Intent registerReceiver(BroadcastReceiver receiver, IntentFilter filter);
+    public abstract android.content.pm.PackageManager getPackageManager();
+    public abstract String getPackageName();
 }

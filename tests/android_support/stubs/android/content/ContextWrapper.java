@@ -8,4 +8,9 @@ public class ContextWrapper extends Context {
     @Override public java.io.File getFilesDir() { throw new RuntimeException("Stub!"); }
     @Override public ContentResolver getContentResolver() { throw new RuntimeException("Stub!"); }
     @Override public android.content.res.Resources getResources() { throw new RuntimeException("Stub!"); }
+    @Override public Object getSystemService(String name) { throw new RuntimeException("Stub!"); }
+    @Override public Context getApplicationContext() { throw new RuntimeException("Stub!"); }
+    @Override public Intent registerReceiver(BroadcastReceiver receiver, IntentFilter filter) { throw new RuntimeException("Stub!"); }
+    @Override public android.content.pm.PackageManager getPackageManager() { throw new RuntimeException("Stub!"); }
+    @Override public String getPackageName() { throw new RuntimeException("Stub!"); }
 }

@@ -5,6 +5,7 @@ package android.content;
 public class Intent {
     public static final String ACTION_GET_CONTENT = "android.intent.action.GET_CONTENT";
     public static final String CATEGORY_OPENABLE = "android.intent.category.OPENABLE";
+    public static final String ACTION_BATTERY_CHANGED = "android.intent.action.BATTERY_CHANGED";
     public Intent(String action) { throw new RuntimeException("Stub!"); }
     public android.net.Uri getData() { throw new RuntimeException("Stub!"); }
     public android.os.Bundle getExtras() { throw new RuntimeException("Stub!"); }

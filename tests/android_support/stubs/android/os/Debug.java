@@ -4,6 +4,7 @@ package android.os;
 
 public final class Debug {
     public static void getMemoryInfo(MemoryInfo memoryInfo) { throw new RuntimeException("Stub!"); }
+    public static long getNativeHeapAllocatedSize() { throw new RuntimeException("Stub!"); }
 
     public static class MemoryInfo {
         public MemoryInfo() { throw new RuntimeException("Stub!"); }

@@ -12,4 +12,8 @@ public class View {
     public void setVisibility(int visibility) { throw new RuntimeException("Stub!"); }
     public void setPadding(int left, int top, int right, int bottom) { throw new RuntimeException("Stub!"); }
     public void setOnClickListener(OnClickListener l) { throw new RuntimeException("Stub!"); }
+    public interface OnApplyWindowInsetsListener {
+        WindowInsets onApplyWindowInsets(View v, WindowInsets insets);
+    }
+    public void setOnApplyWindowInsetsListener(OnApplyWindowInsetsListener listener) { throw new RuntimeException("Stub!"); }
 }

@@ -5,5 +5,7 @@ package android.view;
 public interface WindowManager {
     class LayoutParams {
         public static final int FLAG_KEEP_SCREEN_ON = 0x00000080;
+        @Deprecated public static final int FLAG_SHOW_WHEN_LOCKED = 0x00080000;
+        @Deprecated public static final int FLAG_TURN_SCREEN_ON = 0x00200000;
     }
 }

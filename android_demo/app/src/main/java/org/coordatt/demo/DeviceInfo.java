@@ -47,6 +47,7 @@ final class DeviceInfo {
             // Keep the pinned version: the row still says what the APK was built with.
         }
         v.put("onnxruntime", ort);
+        v.put("litert", BuildConfig.LITERT_VERSION);
         return v;
     }
 
@@ -99,5 +100,11 @@ final class DeviceInfo {
         Debug.getMemoryInfo(info);
         int kb = info.getTotalPss();
         return kb > 0 ? kb / 1024.0 : null;
+    }
+
+    /** Native heap allocated by malloc in MB (Debug.getNativeHeapAllocatedSize): where runtimes keep models. */
+    static Double nativeHeapMb() {
+        long bytes = Debug.getNativeHeapAllocatedSize();
+        return bytes > 0 ? bytes / (1024.0 * 1024.0) : null;
     }
 }

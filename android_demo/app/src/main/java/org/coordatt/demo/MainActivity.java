@@ -5,12 +5,14 @@ import android.content.ActivityNotFoundException;
 import android.content.Intent;
 import android.graphics.Bitmap;
 import android.graphics.Color;
+import android.graphics.Insets;
 import android.graphics.Typeface;
 import android.net.Uri;
 import android.os.Build;
 import android.os.Bundle;
 import android.provider.MediaStore;
 import android.view.View;
+import android.view.WindowInsets;
 import android.widget.Button;
 import android.widget.ImageView;
 import android.widget.LinearLayout;
@@ -167,15 +169,23 @@ public final class MainActivity extends Activity {
         inference.execute(() -> {
             if (artifacts.isEmpty()) {
                 runOnUiThread(() -> {
-                    setStatus("No models found. Push them with:\nadb push artifacts/*.pte artifacts/*.onnx artifacts/*.json "
+                    setStatus("No models found. Push them with:\nadb push artifacts/*.pte artifacts/*.onnx artifacts/*.tflite artifacts/*.json "
                             + ModelLibrary.PUSH_DIR + "/\nthen tap Classify.");
                     latency.setText("");
                     predictions.setText("");
                 });
                 return;
             }
-            List<Classifier.Result> results = classifier.classifyAll(artifacts,
-                    preprocess -> BitmapInput.toInput(current, preprocess), TOP_K);
+            if (!ModelLibrary.INFERENCE.tryAcquire()) {
+                runOnUiThread(() -> setStatus("A benchmark run is using the runtimes; classify when it ends."));
+                return;
+            }
+            List<Classifier.Result> results;
+            try {
+                results = classifier.classifyAll(artifacts, preprocess -> BitmapInput.toInput(current, preprocess), TOP_K);
+            } finally {
+                ModelLibrary.INFERENCE.release();
+            }
             String table = ReportText.latencyTable(results, RUNS);
             // Each model's own class names, from its sidecar.
             String top = ReportText.topK(results);
@@ -262,6 +272,15 @@ public final class MainActivity extends Activity {
 
         ScrollView scroll = new ScrollView(this);
         scroll.addView(column);
+        if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.R) {
+            // targetSdk 35 draws edge to edge on Android 15: keep the content clear of the status
+            // bar, the navigation bar and a display cutout.
+            scroll.setOnApplyWindowInsetsListener((v, insets) -> {
+                Insets bars = insets.getInsets(WindowInsets.Type.systemBars() | WindowInsets.Type.displayCutout());
+                v.setPadding(bars.left, bars.top, bars.right, bars.bottom);
+                return WindowInsets.CONSUMED;
+            });
+        }
         return scroll;
     }
 

@@ -1,12 +1,15 @@
 package org.coordatt.demo;
 
 import android.content.Context;
+import android.content.pm.PackageManager;
 import android.content.res.AssetManager;
 import java.io.File;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import org.coordatt.demo.artifact.Artifact;
@@ -20,6 +23,12 @@ final class ModelLibrary {
 
     static final String PUSH_DIR = "/data/local/tmp/coordatt";
     static final String ASSET_DIR = "models";
+    /**
+     * One user of the runtimes at a time in this process: the benchmark holds it for its whole run,
+     * the main screen for each classification (ExecuTorch resets a process-wide threadpool when the
+     * thread count changes, which can crash a Module running on another thread).
+     */
+    static final java.util.concurrent.Semaphore INFERENCE = new java.util.concurrent.Semaphore(1);
 
     private ModelLibrary() {}
 
@@ -28,8 +37,17 @@ final class ModelLibrary {
         List<Artifact> all = new ArrayList<>();
         File local = new File(context.getFilesDir(), ASSET_DIR);
         try {
-            copyAssets(context.getAssets(), local);
-        } catch (IOException e) {
+            long installed = context.getPackageManager().getPackageInfo(context.getPackageName(), 0).lastUpdateTime;
+            File stamp = new File(local, ".copied");
+            String want = Long.toString(installed);
+            if (!stamp.isFile() || !want.equals(new String(Files.readAllBytes(stamp.toPath()), StandardCharsets.UTF_8))) {
+                copyAssets(context.getAssets(), local);
+                if (!local.isDirectory() && !local.mkdirs()) {
+                    throw new IOException("cannot create " + local);
+                }
+                Files.write(stamp.toPath(), want.getBytes(StandardCharsets.UTF_8));
+            }
+        } catch (IOException | PackageManager.NameNotFoundException e) {
             all.add(Artifact.failed(new File(local, "(assets/models)"), "cannot copy bundled models: " + e.getMessage()));
         }
         all.addAll(ArtifactFinder.find(local));
@@ -37,7 +55,10 @@ final class ModelLibrary {
         return all;
     }
 
-    /** Copies assets/models/* to {@code dest} (each file via a temp file and a rename). */
+    /**
+     * Copies assets/models/* to {@code dest} (each file via a temp file and a rename) once per
+     * install or update of the APK: a stamp file holds the package's lastUpdateTime of the last copy.
+     */
     private static void copyAssets(AssetManager assets, File dest) throws IOException {
         String[] names = assets.list(ASSET_DIR);
         if (names == null || names.length == 0) {

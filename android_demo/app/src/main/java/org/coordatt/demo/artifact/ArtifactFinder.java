@@ -8,13 +8,13 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-/** Finds .pte and .onnx files in a folder and pairs each with its {@code <file>.json} sidecar. */
+/** Finds .pte, .onnx and .tflite files in a folder and pairs each with its {@code <file>.json} sidecar. */
 public final class ArtifactFinder {
 
     private ArtifactFinder() {}
 
     public static boolean isModelFile(String name) {
-        return name.endsWith(".pte") || name.endsWith(".onnx");
+        return name.endsWith(".pte") || name.endsWith(".onnx") || name.endsWith(".tflite");
     }
 
     /**

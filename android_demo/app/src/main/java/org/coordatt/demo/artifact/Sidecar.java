@@ -37,6 +37,10 @@ public final class Sidecar {
     public final String labelsSource;
     public final boolean pretrained;
     public final String weightsSource;
+    /** The check file's name beside the artifact, or null (exported before check files). */
+    public final String checkFile;
+    /** The check file's sha256 (lowercase hex) as the export recorded it, or null. */
+    public final String checkSha256;
 
     /** Resize (cover), center-crop, scale, then (x - mean) / std per RGB channel. */
     public static final class Preprocess {
@@ -133,6 +137,29 @@ public final class Sidecar {
             pretrained = false;
             weightsSource = null;
         }
+
+        // Optional: sidecars written before check files have no "check" entry.
+        Object check = root.get("check");
+        if (check instanceof Map) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> c = (Map<String, Object>) check;
+            checkFile = checkString(c, "file");
+            checkSha256 = checkString(c, "sha256");
+            if (checkFile.isEmpty() || checkFile.contains("/") || checkFile.equals("..") || checkFile.equals(".")) {
+                throw new IllegalArgumentException("sidecar field 'check.file' must be a file name beside the"
+                        + " artifact, got '" + checkFile + "'");
+            }
+        } else {
+            checkFile = null;
+            checkSha256 = null;
+        }
+    }
+
+    private static String checkString(Map<String, Object> c, String key) {
+        if (!(c.get(key) instanceof String)) {
+            throw new IllegalArgumentException("sidecar field 'check." + key + "' must be a string");
+        }
+        return (String) c.get(key);
     }
 
     /** @throws IllegalArgumentException naming the missing or wrong field */
@@ -152,28 +179,34 @@ public final class Sidecar {
     }
 
     /**
-     * The results-row runtime for this artifact: pte+xnnpack+fp32 is executorch-xnnpack,
-     * pte+xnnpack+int8 executorch-xnnpack-int8, pte+portable executorch-portable, onnx onnxruntime.
+     * The results-row runtimes for this artifact, first the one the main screen uses:
+     * pte+xnnpack executorch-xnnpack[-int8], pte+portable executorch-portable, onnx
+     * onnxruntime[-int8] and onnxruntime-xnnpack[-int8] (two rows: CPU and XNNPACK execution
+     * providers), tflite litert[-int8].
      *
      * @throws IllegalArgumentException for a combination no runtime in this app runs (e.g. coreml)
      */
-    public String runtime() {
-        if ("onnx".equals(format)) {
-            return "onnxruntime";
+    public List<String> runtimes() {
+        String suffix = "int8".equals(precision) ? "-int8" : "fp32".equals(precision) ? "" : null;
+        if (suffix != null && "onnx".equals(format)) {
+            return java.util.Arrays.asList("onnxruntime" + suffix, "onnxruntime-xnnpack" + suffix);
         }
-        if ("pte".equals(format) && "xnnpack".equals(backend)) {
-            if ("fp32".equals(precision)) {
-                return "executorch-xnnpack";
-            }
-            if ("int8".equals(precision)) {
-                return "executorch-xnnpack-int8";
-            }
+        if (suffix != null && "pte".equals(format) && "xnnpack".equals(backend)) {
+            return java.util.Collections.singletonList("executorch-xnnpack" + suffix);
         }
-        if ("pte".equals(format) && "portable".equals(backend)) {
-            return "executorch-portable";
+        if ("fp32".equals(precision) && "pte".equals(format) && "portable".equals(backend)) {
+            return java.util.Collections.singletonList("executorch-portable");
+        }
+        if (suffix != null && "tflite".equals(format)) {
+            return java.util.Collections.singletonList("litert" + suffix);
         }
         throw new IllegalArgumentException("no runtime in this app for format=" + format
                 + " backend=" + backend + " precision=" + precision);
+    }
+
+    /** The first of {@link #runtimes()}: the one the main screen classifies with. */
+    public String runtime() {
+        return runtimes().get(0);
     }
 
     private static Object field(Map<String, Object> m, String key) {

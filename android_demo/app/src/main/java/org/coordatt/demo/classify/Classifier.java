@@ -86,7 +86,7 @@ public final class Classifier implements AutoCloseable {
                 runner = runners.apply(a.runtime);
                 long start = System.nanoTime();
                 try {
-                    runner.load(a.file, threads);
+                    runner.load(a.file, a.sidecar.inputShape, threads);
                 } catch (Exception | LinkageError e) {
                     runner.close();
                     throw e;
@@ -94,24 +94,22 @@ public final class Classifier implements AutoCloseable {
                 loadMs = (System.nanoTime() - start) / 1e6;
                 loaded.put(key, runner);
             }
-            float[] input = image.input(a.sidecar.preprocess);
-            long[] shape = a.sidecar.inputShape;
-            ModelRunner.Output out = null;
+            runner.setInput(image.input(a.sidecar.preprocess));
             for (int i = 0; i < warmup; i++) {
-                out = runner.run(input, shape);
+                runner.run();
             }
             double[] samples = new double[runs];
             for (int i = 0; i < runs; i++) {
-                out = runner.run(input, shape);
-                samples[i] = out.inferenceNanos / 1e6;
+                samples[i] = runner.run() / 1e6;
             }
-            if (out.logits.length != a.sidecar.numClasses) {
+            float[] logits = runner.output();
+            if (logits.length != a.sidecar.numClasses) {
                 // Names would be shown against the wrong classes.
-                throw new IllegalStateException("the model returned " + out.logits.length
+                throw new IllegalStateException("the model returned " + logits.length
                         + " logits; its sidecar says num_classes " + a.sidecar.numClasses);
             }
-            int[] top = Labels.topK(out.logits, k);
-            double[] probs = Labels.softmax(out.logits);
+            int[] top = Labels.topK(logits, k);
+            double[] probs = Labels.softmax(logits);
             double[] topProbs = new double[top.length];
             for (int i = 0; i < top.length; i++) {
                 topProbs[i] = probs[top[i]];
