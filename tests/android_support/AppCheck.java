@@ -18,46 +18,13 @@ import org.coordatt.demo.artifact.Json;
 import org.coordatt.demo.artifact.Labels;
 import org.coordatt.demo.artifact.Preprocessing;
 import org.coordatt.demo.artifact.Sidecar;
-import org.coordatt.demo.bench.BenchmarkLoop;
 import org.coordatt.demo.bench.LatencyStats;
-import org.coordatt.demo.bench.ResultsDocument;
 import org.coordatt.demo.classify.Classifier;
 import org.coordatt.demo.classify.ReportText;
 import org.coordatt.demo.runtime.ModelRunner;
 import org.coordatt.demo.runtime.Runners;
 
 public final class AppCheck {
-
-    /** A runner with no runtime behind it: latencies come from a script, logits from the input. */
-    static final class ScriptedRunner implements ModelRunner {
-        final String runtime;
-        final double[] latenciesMs;
-        final boolean failLoad;
-        int calls;
-        boolean closed;
-
-        ScriptedRunner(String runtime, double[] latenciesMs, boolean failLoad) {
-            this.runtime = runtime;
-            this.latenciesMs = latenciesMs;
-            this.failLoad = failLoad;
-        }
-
-        @Override public String runtime() { return runtime; }
-
-        @Override public void load(File model, int threads) throws IOException {
-            if (failLoad) {
-                throw new IOException("scripted load failure for " + model.getName());
-            }
-        }
-
-        @Override public Output run(float[] input, long[] shape) {
-            long nanos = Math.round(latenciesMs[calls % latenciesMs.length] * 1e6);
-            calls++;
-            return new Output(new float[] {input[0], input[1]}, nanos);
-        }
-
-        @Override public void close() { closed = true; }
-    }
 
     /** A runner that answers every run with the logits given for its model file's name. */
     static final class FixedLogitsRunner implements ModelRunner {
@@ -72,7 +39,7 @@ public final class AppCheck {
 
         @Override public String runtime() { return runtime; }
 
-        @Override public void load(File model, int threads) throws IOException {
+        @Override public void load(File model, long[] inputShape, int threads) throws IOException {
             if (!logitsByFile.containsKey(model.getName())) {
                 throw new IOException("no logits scripted for " + model.getName());
             }
@@ -83,7 +50,11 @@ public final class AppCheck {
             }
         }
 
-        @Override public Output run(float[] input, long[] shape) { return new Output(logits.clone(), 1000); }
+        @Override public void setInput(float[] input) {}
+
+        @Override public long run() { return 1000; }
+
+        @Override public float[] output() { return logits.clone(); }
 
         @Override public void close() {}
     }
@@ -97,7 +68,10 @@ public final class AppCheck {
             case "preprocess": out = preprocess((Map<?, ?>) in); break;
             case "topk": out = topk((Map<?, ?>) in); break;
             case "classify": out = classify((Map<?, ?>) in); break;
-            case "bench": out = bench((Map<?, ?>) in); break;
+            case "bench": out = BenchCheck.bench((Map<?, ?>) in); break;
+            case "check": out = BenchCheck.check((Map<?, ?>) in); break;
+            case "eval": out = BenchCheck.eval((Map<?, ?>) in); break;
+            case "config": out = BenchCheck.config((Map<?, ?>) in); break;
             default: throw new IllegalArgumentException("unknown command " + args[0]);
         }
         // UTF-8 whatever the locale: class names may be any UTF-8 text.
@@ -163,7 +137,13 @@ public final class AppCheck {
                     names.add(a.sidecar.labels.name(i));
                 }
                 m.put("labels", names);
-                m.put("runner", Runners.create(a.runtime).getClass().getSimpleName());
+                m.put("runtimes", a.runtimes);
+                List<String> runners = new ArrayList<>();
+                for (String r : a.runtimes) {
+                    runners.add(Runners.create(r).getClass().getSimpleName());
+                }
+                m.put("runners", runners);
+                m.put("check_file", a.sidecar.checkFile);
             }
             out.add(m);
         }
@@ -231,62 +211,5 @@ public final class AppCheck {
         out.put("results", rows);
         out.put("text", ReportText.topK(results));
         return out;
-    }
-
-    /**
-     * {"dir", "out", "warmup", "iters", "threads", "latencies_ms", "fail_load": [artifact names]}:
-     * the benchmark activity's loop and results file, with scripted runners in place of runtimes.
-     */
-    static String bench(Map<?, ?> in) throws Exception {
-        int warmup = ((Number) in.get("warmup")).intValue();
-        int iters = ((Number) in.get("iters")).intValue();
-        int threads = ((Number) in.get("threads")).intValue();
-        double[] latencies = doubles(in.get("latencies_ms"));
-        List<?> failLoad = (List<?>) in.get("fail_load");
-        Map<String, Object> runtimes = new LinkedHashMap<>();
-        runtimes.put("executorch", "1.5.1");
-        runtimes.put("onnxruntime", "1.29.0");
-        Map<String, Object> info = new LinkedHashMap<>();
-        info.put("soc", "TestSoC");
-        info.put("abi", "arm64-v8a");
-        info.put("android", "15");
-        info.put("runtimes", runtimes);
-        Map<String, Object> machine = new LinkedHashMap<>();
-        machine.put("cpu", "TestSoC");
-        machine.put("cores", 8);
-        machine.put("isa", new ArrayList<>());
-        machine.put("os", "Android 15");
-        machine.put("python", null);
-        machine.put("versions", runtimes);
-        ResultsDocument doc = new ResultsDocument(machine, warmup, iters, "Test Phone", info);
-        double[] pss = {100.0, 150.5, 120.0};
-        for (Artifact a : ArtifactFinder.find(new File((String) in.get("dir")))) {
-            if (a.error != null) {
-                doc.addFailed(a, threads, warmup, iters, a.error);
-                continue;
-            }
-            float[] input = new float[(int) (a.sidecar.inputShape[1] * a.sidecar.inputShape[2] * a.sidecar.inputShape[3])];
-            ScriptedRunner runner = new ScriptedRunner(a.runtime, latencies, failLoad.contains(a.name()));
-            int[] probe = {0};
-            try {
-                BenchmarkLoop.Measurement m = BenchmarkLoop.measure(runner, a.file, threads, warmup, iters,
-                        input, a.sidecar.inputShape, () -> pss[probe[0]++ % pss.length]);
-                if (runner.calls != warmup + iters) {
-                    throw new AssertionError("runner called " + runner.calls + " times");
-                }
-                doc.addMeasured(a, threads, warmup, iters, m);
-            } catch (IOException e) {
-                doc.addFailed(a, threads, warmup, iters, e.getMessage());
-            } finally {
-                runner.close();
-            }
-        }
-        File out = new File((String) in.get("out"));
-        ResultsDocument.writeAtomically(out, doc.toJson(true));
-        List<Object> summaries = new ArrayList<>();
-        for (Map<String, Object> row : doc.rows()) {
-            summaries.add(ResultsDocument.summary(row));
-        }
-        return Json.write(summaries);
     }
 }
