@@ -49,7 +49,9 @@ def test_every_runtime_measured(quick_run):
     assert [r["runtime"] for r in rows] == list(ALL)
     for r in rows:
         if unavailable_reason(r["runtime"]):
-            assert r["error"].startswith("skipped: Core ML runs on macOS")
+            # Core ML off macOS; ORT's XNNPACK provider, absent from the PyPI wheel
+            assert r["error"].startswith(("skipped: Core ML runs on macOS",
+                                          "skipped: this ONNX Runtime has no Xnnpack"))
             assert r["samples_ms"] == [] and r["median_ms"] is None
             continue
         assert r["error"] is None, r

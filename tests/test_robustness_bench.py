@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
+from process_group import process_group
 
 from coordatt.bench import android, report
 from coordatt.bench.cli import main
@@ -144,9 +145,11 @@ def test_device_timeout_must_be_finite_and_positive(capsys, value):
 
 
 def test_no_message_names_a_timeout_flag_that_does_not_exist():
-    for module in ("android.py", "harness.py", "cli.py"):
-        text = (Path(android.__file__).parent / module).read_text()
-        assert "--timeout" not in text.replace("--device-timeout", ""), module
+    bench = Path(android.__file__).parent.parent
+    for module in [*sorted((bench / "android").glob("*.py")), bench / "harness.py",
+                   bench / "cli.py"]:
+        text = module.read_text()
+        assert "--timeout" not in text.replace("--device-timeout", ""), module.name
 
 
 def write_fake_adb(folder: Path, body: str) -> Path:
@@ -504,7 +507,7 @@ def test_ctrl_c_during_the_device_wait(tiny_onnx, tmp_path, capsys, monkeypatch)
     def interrupted(seconds):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(android.time, "sleep", interrupted)
+    monkeypatch.setattr(android.run.time, "sleep", interrupted)
     arts = tmp_path / "arts"
     _copy(tiny_onnx, arts)
     out = tmp_path / "out"
@@ -520,37 +523,31 @@ def test_real_ctrl_c_from_the_terminal(tiny_onnx, tmp_path, moment):
     """SIGINT to the whole process group, as a terminal sends it: the workers ignore it, the
     harness ends them, one line, exit 130, what was measured written."""
     import subprocess
+    import threading
 
     arts = tmp_path / "arts"
     _copy(tiny_onnx, arts)
     out = tmp_path / "out"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "coordatt.bench.cli", "--artifacts", str(arts), "--runtimes",
-         "onnxruntime", "--iters", "1000000", "--block-size", "5", "--warmup", "0",
-         "--output-dir", str(out)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
-        # as from a terminal: a test runner started in the background ignores SIGINT
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    import threading
-
-    # never left running (1e6 iterations), never waited on without bound
-    guard = threading.Timer(120, lambda: os.killpg(proc.pid, signal.SIGKILL))
-    guard.start()
-    try:
-        lines = []
-        for line in proc.stderr:
-            lines.append(line)
-            if line.strip().startswith(moment):
-                break
-        time.sleep(1.0 if moment == "measuring" else 0.0)
-        os.killpg(proc.pid, signal.SIGINT)
-        lines += proc.stderr.readlines()
-        assert proc.wait(30) == 130
-    finally:
-        guard.cancel()
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
+    args = [sys.executable, "-m", "coordatt.bench.cli", "--artifacts", str(arts), "--runtimes",
+            "onnxruntime", "--iters", "1000000", "--block-size", "5", "--warmup", "0",
+            "--output-dir", str(out)]
+    # the group (harness and its workers, 1e6 iterations) is killed whatever happens
+    with process_group(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                       terminal_sigint=True) as proc:
+        guard = threading.Timer(120, lambda: os.killpg(proc.pid, signal.SIGKILL))
+        guard.start()  # never waited on without bound
+        try:
+            lines = []
+            for line in proc.stderr:
+                lines.append(line)
+                if line.strip().startswith(moment):
+                    break
+            time.sleep(1.0 if moment == "measuring" else 0.0)
+            os.killpg(proc.pid, signal.SIGINT)
+            lines += proc.stderr.readlines()
+            assert proc.wait(30) == 130
+        finally:
+            guard.cancel()
     one_line_error("".join(lines), "interrupted: what was measured is kept")
     (result,) = report.load_results(out / "results.json")["results"]
     assert result["error"].startswith("interrupted after")

@@ -16,7 +16,8 @@ from coordatt.export.pipeline import ExportConfig, export
 def test_registry_names_formats_and_choices():
     assert set(runtime.NAMES) == {
         "eager", "executorch-xnnpack", "executorch-xnnpack-int8", "executorch-portable",
-        "onnxruntime", "onnxruntime-int8", "litert", "litert-int8", "coreml"}
+        "onnxruntime", "onnxruntime-int8", "onnxruntime-xnnpack", "onnxruntime-xnnpack-int8",
+        "litert", "litert-int8", "coreml"}
     assert "executorch-portable" not in runtime.DEFAULT_RUNTIMES
     with pytest.raises(ValueError, match=r"unknown runtime 'tflite'; choose from eager, "):
         runtime.get("tflite")

@@ -23,9 +23,40 @@ def _names(text: str) -> tuple[str, ...]:
 
 def _ints(text: str) -> tuple[int, ...]:
     try:
-        return tuple(int(n) for n in _names(text))
+        values = tuple(int(n) for n in _names(text))
     except ValueError:
         raise argparse.ArgumentTypeError(f"bad thread list {text!r}; use e.g. 1,2") from None
+    if 0 in values:
+        raise argparse.ArgumentTypeError(
+            "0 threads is refused: ExecuTorch reads 0 as half the cores and ONNX Runtime as its "
+            "own default, so 0 has no single meaning; give counts >= 1, e.g. 1,2")
+    if any(v < 1 for v in values):
+        raise argparse.ArgumentTypeError(f"bad thread list {text!r}; counts are >= 1, e.g. 1,2")
+    return values
+
+
+def _count(least: int, flag: str):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = least - 1
+        if value < least:
+            raise argparse.ArgumentTypeError(f"{flag} must be an integer >= {least}, "
+                                             f"got {text!r}")
+        return value
+    return parse
+
+
+def _cooldown(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"--device-cooldown must be a number of seconds >= 0, "
+                                         f"got {text!r}")
+    return value
 
 
 def _seconds(text: str) -> float:
@@ -74,7 +105,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="re-render table and chart from a results.json, without measuring")
     p.add_argument("--device", default="host", choices=("host", "android"),
                    help="measure here, or on a phone over adb with the demo app")
-    p.add_argument("--serial", help="adb serial of the phone (when several are connected)")
+    p.add_argument("--serial", help="adb serial of the phone (when several are connected), or "
+                                    "several, comma-separated: one process per phone, in "
+                                    "parallel")
+    p.add_argument("--all-devices", action="store_true",
+                   help="run on every phone 'adb devices' lists, in parallel")
+    p.add_argument("--device-rounds", type=_count(1, "--device-rounds"), metavar="R",
+                   help="blocks per artifact on the phone, interleaved across artifacts "
+                        "(default: iters/10, 1 to 10)")
+    p.add_argument("--device-cooldown", type=_cooldown, default=0.0, metavar="SECONDS",
+                   help="the phone sleeps this long between blocks")
+    p.add_argument("--device-eval-limit", type=_count(1, "--device-eval-limit"), default=500,
+                   metavar="N", help="with --eval-dir on a phone: push a seeded sample of at "
+                                     "most N images")
+    p.add_argument("--farm-spec", type=Path, metavar="OUT_DIR",
+                   help="with --device android: write the run as an AWS Device Farm custom "
+                        "test spec (testspec.yml, payload zip, manifest, README) instead of "
+                        "running on a phone here")
     p.add_argument("--apk", type=path_arg, help="install this demo app APK first")
     p.add_argument("--device-timeout", type=_seconds, default=600.0,
                    help="seconds the phone may take in all: choosing it (15 s at most, before "
@@ -157,11 +204,18 @@ def _check_inputs(args) -> None:
         if args.from_json is not None or args.from_device_log:
             raise ValueError("--eval-dir evaluates what is measured now; --from and "
                              "--from-device-log measure nothing")
-        if args.device == "android":
-            raise ValueError("--eval-dir with --device android needs the app's on-device "
-                             "evaluation, which it does not have yet; a phone's rows never "
-                             "carry the host's accuracy")
+        if args.device == "android" and args.eval_limit is not None:
+            raise ValueError("--eval-limit samples the host's evaluation; on a phone use "
+                             "--device-eval-limit N (default 500)")
         check_folder(args.eval_dir, "--eval-dir")
+    if args.device != "android":
+        given = [f for f, v in (("--serial", args.serial), ("--all-devices", args.all_devices),
+                                ("--farm-spec", args.farm_spec),
+                                ("--device-rounds", args.device_rounds)) if v]
+        if given:
+            raise ValueError(f"{given[0]} is for phones; add --device android")
+    elif args.all_devices and args.serial:
+        raise ValueError("--serial and --all-devices both choose phones; give one of them")
     check_output_dir(_output_dir(args))
 
 
@@ -209,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
 _OUT: dict = {}  # the output folder of the run in progress, for an interrupt's rows
 
 
-def _write_measured(rows: list[dict], config) -> bool:
+def _write_measured(rows: list[dict], config, device_setup: dict | None = None) -> bool:
     from . import report
 
     setup = {"isolation": "one process per runtime and thread count",
@@ -221,6 +275,7 @@ def _write_measured(rows: list[dict], config) -> bool:
         if config.eval_dir is not None:
             setup["eval"] = {"dir": str(config.eval_dir), "limit": config.eval_limit,
                              "seed": 0 if config.eval_limit is not None else None}
+    setup.update(device_setup or {})  # a phone run: its isolation, rounds, run ids, eval sample
     doc = report.make_results(report.machine_info(), setup, rows)
     return _render(doc, _OUT.get("dir", Path("bench_results")))
 
@@ -246,9 +301,21 @@ def _main(argv: list[str] | None) -> int:
             width_mult=args.width_mult, input_size=args.input_size, weights=args.weights,
             artifacts_dir=args.artifacts or Path("artifacts"), profile=args.profile,
             verbose=args.verbose, eval_dir=args.eval_dir, eval_limit=args.eval_limit)
+        device_setup: dict = {}
         if args.device == "android":
-            rows, profiles = run_on_android(config, serial=args.serial, apk=args.apk,
-                                            timeout_s=args.device_timeout), {}
+            options = dict(apk=args.apk, timeout_s=args.device_timeout,
+                           rounds=args.device_rounds,
+                           cooldown_ms=round(args.device_cooldown * 1000),
+                           eval_limit=args.device_eval_limit, notice=_note)
+            if args.farm_spec is not None:
+                from .android.bench import write_farm_spec
+
+                written = write_farm_spec(config, args.farm_spec, **options)
+                print(f"written: {', '.join(str(p) for p in written.values())}")
+                return 0
+            rows, profiles = run_on_android(config, serial=args.serial,
+                                            all_devices=args.all_devices, setup=device_setup,
+                                            **options), {}
         else:
             progress = _Progress()
             rows, profiles = run_benchmark(
@@ -258,7 +325,7 @@ def _main(argv: list[str] | None) -> int:
     except (ValueError, CheckpointError, CoordattError, AdbError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    saved = _write_measured(rows, config)
+    saved = _write_measured(rows, config, device_setup)
     for label, rows_ in profiles.items():
         print()
         print(render_profile(label, rows_))
@@ -273,6 +340,12 @@ def _main(argv: list[str] | None) -> int:
     if failed:
         print(f"note: {len(failed)} of {len(rows)} rows failed or were skipped (the table says "
               f"why)", file=sys.stderr)
+    flagged = [r for r in rows if r.get("flagged")]
+    if flagged:  # a fast wrong runtime is never read as a result
+        print(f"error: {len(flagged)} row(s) flagged on the phone ({flagged[0]['flagged']}); "
+              f"their timings are kept but are not results (the table marks them)",
+              file=sys.stderr)
+        return 1
     return 0 if saved else 1
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from ..registry import check_model_args, list_models
 from ..runtime import DEFAULT_RUNTIMES, unavailable_reason
 from ..runtime import NAMES as RUNTIMES
 from ..runtime import get as runtime_spec
+from .android.bench import run_on_android  # noqa: F401 (coordatt-bench --device android)
 from .paths import check_folder
 from .stats import STAT_FIELDS, summarize
 from .subjects import Subject, artifact_for, discover, subjects_from_config
@@ -314,52 +314,3 @@ def _add_accuracy(config: BenchConfig, subjects: list[Subject], images, rows: li
                        eval_images=a["images"])
         else:
             row.update(dict.fromkeys(ACCURACY_FIELDS))
-
-
-ANDROID_RUNTIMES = ("onnxruntime", "executorch-xnnpack", "executorch-xnnpack-int8")
-
-
-def run_on_android(config: BenchConfig, *, serial: str | None = None, apk: Path | None = None,
-                   timeout_s: float = 600.0, progress: bool = True) -> list[dict]:
-    """Export what is missing, push the artifacts and sidecars, run the demo app's benchmark
-    mode once per thread count, and return its rows (device = the phone's model).
-
-    ``timeout_s`` bounds the adb calls before the export (device selection, 15 s at most) and
-    everything after it: install, push, start and the wait, over all thread counts.
-    Raises AdbError (from coordatt.bench.android) with a one-line message saying what to do;
-    BenchInterrupted, holding the rows finished before, on Ctrl-C.
-    """
-    from .android import AdbTimeout, check_timeout, run_on_device, select_device
-
-    validate(config)
-    check_timeout(timeout_s)
-    # no adb / no device / unauthorized fail before any export
-    select_device(serial, timeout_s=min(15.0, timeout_s))
-    paths = []
-    if config.models is None:  # what --artifacts holds
-        for subject in discover(config.artifacts_dir, config.runtimes):
-            for runtime, art in subject.artifacts.items():
-                if runtime in ANDROID_RUNTIMES:
-                    if isinstance(art, str):
-                        raise ValueError(art)
-                    paths.append(art)
-    else:
-        for model in config.models:
-            for runtime in config.runtimes:
-                if runtime in ANDROID_RUNTIMES:
-                    paths.append(artifact_for(config, model, runtime, progress=progress))
-    # timeout_s bounds everything after the export, over all thread counts
-    deadline = time.monotonic() + timeout_s
-    rows: list[dict] = []
-    try:
-        for threads in config.threads:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AdbTimeout(f"the device run did not finish within --device-timeout "
-                                 f"{timeout_s:g} s (before {threads} thread(s)); raise it")
-            rows += run_on_device(paths, serial=serial, apk=apk, iters=config.iters,
-                                  warmup=config.warmup, threads=threads, timeout_s=left)
-            apk = None  # installed once
-    except KeyboardInterrupt:
-        raise BenchInterrupted(rows) from None
-    return rows

@@ -47,6 +47,12 @@ RUNTIMES: dict[str, RuntimeSpec] = {s.name: s for s in (
                 "onnx"),
     RuntimeSpec("onnxruntime-int8", "onnxruntime:OnnxRuntimeSession", "onnx", "onnx", "int8",
                 "int8", "onnx"),
+    # the same .onnx on ONNX Runtime's XNNPACK execution provider (the Android app's second
+    # ORT row; XNNPACK is the kernel library ExecuTorch uses, so a like-for-like comparison)
+    RuntimeSpec("onnxruntime-xnnpack", "onnxruntime:OnnxRuntimeSession", "onnx", "onnx",
+                "none", "fp32", "onnx"),
+    RuntimeSpec("onnxruntime-xnnpack-int8", "onnxruntime:OnnxRuntimeSession", "onnx", "onnx",
+                "int8", "int8", "onnx"),
     RuntimeSpec("litert", "litert:LiteRTSession", "tflite", "litert", "none", "fp32", "litert"),
     RuntimeSpec("litert-int8", "litert:LiteRTSession", "tflite", "litert", "int8", "int8",
                 "litert"),
@@ -54,8 +60,10 @@ RUNTIMES: dict[str, RuntimeSpec] = {s.name: s for s in (
                 "coreml"),
 )}
 NAMES = tuple(RUNTIMES)
-# executorch-portable is a debugging reference, ~100x slower: asked for by name only
-DEFAULT_RUNTIMES = tuple(n for n in NAMES if n != "executorch-portable")
+# executorch-portable is a debugging reference, ~100x slower: asked for by name only; ONNX
+# Runtime's XNNPACK provider is not in the PyPI wheel: by name only (a phone runs it by default)
+BY_NAME_ONLY = ("executorch-portable", "onnxruntime-xnnpack", "onnxruntime-xnnpack-int8")
+DEFAULT_RUNTIMES = tuple(n for n in NAMES if n not in BY_NAME_ONLY)
 
 
 def get(name: str) -> RuntimeSpec:
@@ -82,6 +90,14 @@ def unavailable_reason(name: str) -> str | None:
     """Why a runtime cannot run on this machine, or None."""
     if name == "coreml" and platform.system() != "Darwin":
         return "skipped: Core ML runs on macOS only"
+    if name.startswith("onnxruntime-xnnpack"):
+        try:
+            import onnxruntime
+        except ImportError:
+            return None  # opening the session says how to install it
+        if "XnnpackExecutionProvider" not in onnxruntime.get_available_providers():
+            return ("skipped: this ONNX Runtime has no XnnpackExecutionProvider (the PyPI "
+                    "wheel lacks it; the Android app's onnxruntime-android has it)")
     return None
 
 
