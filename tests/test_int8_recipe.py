@@ -1,6 +1,8 @@
 """The .pte's int8 recipes (coordatt/export/int8_recipe.py): the CA-aware one keeps the network
 one XNNPACK delegate, quantizes CA's h-swish, sigmoids and gates with no Convert inside CA but
-around its fp32 average poolings, and agrees with fp32 on the trained test network."""
+around its fp32 average poolings; ca-int8-pool (poolings as depthwise convolutions, directions
+encoded apart) leaves no Convert and no fp32 operator at all; both agree with fp32 on the trained
+test network."""
 
 import collections
 import sys
@@ -44,7 +46,8 @@ def _profile_rows(pte: bytes, x: torch.Tensor, tmp_path) -> collections.Counter:
 
 
 def test_recipes_and_bad_names():
-    assert DEFAULT_INT8_RECIPE in INT8_RECIPES == ("ca-aware", "ca-fp32-gates", "xnnpack")
+    assert DEFAULT_INT8_RECIPE in INT8_RECIPES == ("ca-aware", "ca-fp32-gates", "ca-int8-pool",
+                                                   "xnnpack")
     with pytest.raises(ValueError, match="unknown int8 recipe 'fast'; choose from ca-aware"):
         make_quantizer("fast")
     with pytest.raises(ValueError, match="unknown int8 recipe 'fast'"):
@@ -72,7 +75,27 @@ def test_ca_aware_is_one_delegate_without_convert_inside_ca(tmp_path):
     assert not any(name.startswith(("Sigmoid", "HardSwish")) for name in rows), rows
 
 
-def test_ca_aware_agrees_with_fp32_on_the_trained_net(trained_net):
+def test_ca_int8_pool_is_one_int8_delegate_without_convert(tmp_path):
+    from coordatt.export.pte import lower_to_pte
+
+    model = _tiny_ca()
+    x = torch.randn(1, 3, 32, 32)
+    calibration = [torch.randn(1, 3, 32, 32) for _ in range(4)]
+    program = quantize_int8(model, x, calibration, recipe="ca-int8-pool")
+    data, report = lower_to_pte(program, x)
+    assert report["delegates"] == 1 and report["non_delegated_ops"] == 0, report
+    rows = _profile_rows(data, x, tmp_path)
+    # 3 depthwise convs of the network, 2 poolings of each of its two CA blocks
+    assert rows["Convolution (NHWC, QC8) DWConv"] == 3 + 2 * 2, rows
+    assert rows["Convert (NC)"] == 2, rows  # the network's input and output only
+    assert not [name for name in rows if "F32" in name or "Pooling" in name], rows
+    assert not any(name.startswith(("Sigmoid", "HardSwish", "Slice", "Copy")) for name in rows)
+    # the model itself is not rewritten: the recipe quantizes a copy
+    assert any(type(m).__name__ == "CoordAtt" for m in model.modules())
+
+
+@pytest.mark.parametrize("recipe", ["ca-aware", "ca-int8-pool"])
+def test_ca_recipes_agree_with_fp32_on_the_trained_net(trained_net, recipe):
     from coordatt.preprocess import load_image, preprocess_config
 
     model = trained_net.load()
@@ -82,14 +105,14 @@ def test_ca_aware_agrees_with_fp32_on_the_trained_net(trained_net):
                    for p in sorted((train / c).glob("*.png"))[:3]]
     val = [load_image(p, pp) for c in trained_net.labels
            for p in sorted((trained_net.val_dir / c).glob("*.png"))]
-    program = quantize_int8(model, calibration[0], calibration, recipe="ca-aware")
+    program = quantize_int8(model, calibration[0], calibration, recipe=recipe)
     quantized = program.module()
     with torch.no_grad():
         ref = torch.cat([model(x) for x in val])
         out = torch.cat([quantized(x) for x in val])
     sqnr = 10 * torch.log10(ref.pow(2).sum() / (ref - out).pow(2).sum()).item()
     agreement = (out.argmax(1) == ref.argmax(1)).float().mean().item()
-    print(f"\nca-aware int8 (PyTorch): SQNR {sqnr:.1f} dB, top-1 agreement {agreement:.3f}",
+    print(f"\n{recipe} int8 (PyTorch): SQNR {sqnr:.1f} dB, top-1 agreement {agreement:.3f}",
           file=sys.stderr)
     assert sqnr >= MIN_SQNR_DB and agreement >= MIN_AGREEMENT
 

@@ -1,5 +1,14 @@
 """int8 recipes for the ExecuTorch XNNPACK ``.pte``: ExecuTorch's XNNPACKQuantizer as it is
-("xnnpack"), or with our annotations for Coordinate Attention on top ("ca-aware").
+("xnnpack"), on CA written with int8 poolings ("ca-int8-pool"), or with our annotations for
+Coordinate Attention on top ("ca-aware", "ca-fp32-gates").
+
+"ca-int8-pool" rewrites each CoordAtt before quantizing (``coordatt.ca_variants``, the same
+function to float rounding): each directional pooling as a depthwise convolution with a constant
+1/W (1/H) kernel, which XNNPACKQuantizer quantizes like any convolution and XNNPACK runs in int8
+(its subgraph has no int8 average pooling: an ``avg_pool2d`` stays fp32 between two Converts),
+and the two directions encoded apart, each with its own copy of the encoder's weights, so there
+is no concat, transpose or slice whose qparams would have to be shared. The network is one
+XNNPACK delegate with no Convert inside CA (only the input's and the output's).
 
 XNNPACKQuantizer leaves ``avg_pool2d`` and ``hardswish`` unannotated, so CA's two directional
 poolings and its encoder's h-swish run in fp32 inside the delegate with Convert operators around
@@ -24,9 +33,11 @@ from __future__ import annotations
 
 from ..errors import require
 
-__all__ = ["INT8_RECIPES", "DEFAULT_INT8_RECIPE", "make_quantizer"]
+__all__ = ["INT8_RECIPES", "DEFAULT_INT8_RECIPE", "make_quantizer", "recipe_model"]
 
-INT8_RECIPES = ("ca-aware", "ca-fp32-gates", "xnnpack")
+INT8_RECIPES = ("ca-aware", "ca-fp32-gates", "ca-int8-pool", "xnnpack")
+# recipes that quantize CoordAtt rewritten as a ca_variants formulation (same function)
+_CA_FORMULATIONS = {"ca-int8-pool": {"pool": "dwconv", "encode": "apart"}}
 DEFAULT_INT8_RECIPE = "xnnpack"  # measured: see benchmarks/int8_ca_recipe.md
 
 
@@ -116,14 +127,29 @@ def _gate_source(node) -> bool:
     return False
 
 
-def make_quantizer(recipe: str = "ca-aware"):
-    """The PT2E quantizer of an int8 recipe (per-channel symmetric weights, int8 activations)."""
+def _check_recipe(recipe: str) -> None:
     if recipe not in INT8_RECIPES:
         raise ValueError(f"unknown int8 recipe {recipe!r}; choose from {', '.join(INT8_RECIPES)}")
+
+
+def recipe_model(model, example, recipe: str):
+    """The eval-mode module a recipe quantizes: ``model`` itself, or a copy with its CoordAtt
+    blocks in the recipe's formulation (same function; ``model`` is left unchanged)."""
+    _check_recipe(recipe)
+    if recipe not in _CA_FORMULATIONS:
+        return model
+    from ..ca_variants import with_ca_variant
+
+    return with_ca_variant(model, example, **_CA_FORMULATIONS[recipe])
+
+
+def make_quantizer(recipe: str = "ca-aware"):
+    """The PT2E quantizer of an int8 recipe (per-channel symmetric weights, int8 activations)."""
+    _check_recipe(recipe)
     mod = require("executorch.backends.xnnpack.quantizer.xnnpack_quantizer", "executorch")
     utils = require("executorch.backends.xnnpack.quantizer.xnnpack_quantizer_utils", "executorch")
     config = mod.get_symmetric_quantization_config(is_per_channel=True)
-    if recipe == "xnnpack":
+    if recipe in ("xnnpack", *_CA_FORMULATIONS):
         return mod.XNNPACKQuantizer().set_global(config)
 
     class CoordAttQuantizer(mod.XNNPACKQuantizer):

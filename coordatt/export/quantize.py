@@ -1,7 +1,7 @@
 """Post-training int8 quantization for XNNPACK through PT2E (per-channel symmetric weights).
 
-torch.export -> prepare_pt2e(XNNPACKQuantizer, or a CA-aware recipe on top of it, see
-int8_recipe.py) -> calibrate -> convert_pt2e -> torch.export.
+(CoordAtt in the recipe's formulation) -> torch.export -> prepare_pt2e(XNNPACKQuantizer, or a
+CA-aware recipe on top of it, see int8_recipe.py) -> calibrate -> convert_pt2e -> torch.export.
 In torch 2.13 the PT2E entry points live in torchao (``torch.ao.quantization.quantize_pt2e`` is
 gone).
 """
@@ -16,7 +16,7 @@ from torch import nn
 
 from ..errors import require
 from ..preprocess import list_images, load_image, spread
-from .int8_recipe import DEFAULT_INT8_RECIPE, make_quantizer
+from .int8_recipe import DEFAULT_INT8_RECIPE, make_quantizer, recipe_model
 
 __all__ = ["quantize_int8", "calibration_inputs", "MAX_CALIBRATION_IMAGES"]
 
@@ -65,6 +65,7 @@ def quantize_int8(
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
     quantizer = make_quantizer(recipe)
+    model = recipe_model(model, example, recipe)
     graph = torch.export.export(model, (example,), strict=True).module()
     prepared = prepare_pt2e(graph, quantizer)
     with torch.no_grad():

@@ -1,0 +1,136 @@
+"""Export-time formulations of Coordinate Attention (Hou et al., CVPR 2021, arXiv 2103.02907):
+the same function as :class:`coordatt.layers.CoordAtt` in eval mode, written as the operators a
+given runtime runs best. Chosen by the exporters per target (``coordatt.export``), never by the
+model: the trained network and its checkpoint (official key names) stay as they are, and a
+variant is built from a loaded block, copying its weights.
+
+Choices (each equal to the official block to float rounding, tested against its reference):
+
+- ``pool``: ``"avg_pool"`` (``avg_pool2d`` with static kernels, the model's own) or ``"dwconv"``,
+  each directional mean as a depthwise convolution with a constant 1/W (1/H) kernel. XNNPACK's
+  subgraph has no int8 average pooling, so in an int8 ``.pte`` an ``avg_pool2d`` runs in fp32
+  between two Converts; a depthwise convolution is quantized like any other (per-channel weights:
+  every 1/W weight is exactly 127 x its scale) and runs in int8.
+- ``encode``: ``"joint"`` (concatenate both pooled maps, encode once, slice back, as the paper) or
+  ``"apart"``: the encoder (1x1 conv, eval-mode BN, h-swish) acts on each position alone, so
+  encoding the two maps one after the other is the same function without the concat, the
+  transposes and the slices. Each direction gets its own copy of the encoder's weights: one
+  quantized weight shared by two XNNPACK convolutions made the int8 ``.pte`` fail to load
+  (``benchmarks/xnnpack_shared_weight/``).
+- ``gate``: ``"product"`` (``x * (a_h * a_w)``, the model's own) or ``"sequential"``
+  (``x * a_h * a_w``, the official order up to the commutativity of the product).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .layers import CoordAtt
+
+__all__ = ["CHOICES", "CoordAttVariant", "with_ca_variant", "ca_input_sizes"]
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "pool": ("avg_pool", "dwconv"),
+    "encode": ("joint", "apart"),
+    "gate": ("product", "sequential"),
+}
+
+
+def _check(choices: Mapping[str, str]) -> dict[str, str]:
+    out = {k: v[0] for k, v in CHOICES.items()}
+    for key, value in choices.items():
+        if key not in CHOICES:
+            raise ValueError(f"unknown CoordAtt choice {key!r}; choose from {', '.join(CHOICES)}")
+        if value not in CHOICES[key]:
+            raise ValueError(f"unknown {key} {value!r}; choose from {', '.join(CHOICES[key])}")
+        out[key] = value
+    return out
+
+
+class CoordAttVariant(nn.Module):
+    """An eval-only CoordAtt for an input of ``height`` x ``width``, built from a CoordAtt's
+    weights (copied) with the formulation ``choices`` (see the module docstring)."""
+
+    def __init__(self, block: CoordAtt, height: int, width: int, **choices: str) -> None:
+        super().__init__()
+        self.choices = _check(choices)
+        self.height, self.width = height, width
+        channels = block.conv1.in_channels
+        self.conv1 = copy.deepcopy(block.conv1)
+        self.bn1 = copy.deepcopy(block.bn1)
+        self.act = copy.deepcopy(block.act)
+        if self.choices["encode"] == "apart":  # the W direction's own copy of the encoder
+            self.conv1_w = copy.deepcopy(block.conv1)
+            self.bn1_w = copy.deepcopy(block.bn1)
+        self.conv_h = copy.deepcopy(block.conv_h)
+        self.conv_w = copy.deepcopy(block.conv_w)
+        if self.choices["pool"] == "dwconv":
+            dtype = block.conv1.weight.dtype
+            self.register_buffer("pool_h_weight", torch.full((channels, 1, 1, width), 1.0 / width,
+                                                             dtype=dtype))
+            self.register_buffer("pool_w_weight", torch.full((channels, 1, height, 1),
+                                                             1.0 / height, dtype=dtype))
+        self.eval()
+
+    def train(self, mode: bool = True) -> CoordAttVariant:
+        if mode:
+            raise ValueError("CoordAttVariant is for inference and export only; train CoordAtt")
+        return super().train(False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: float32 [N, C, height, width] -> [N, C, height, width]."""
+        h, w = self.height, self.width
+        if self.choices["pool"] == "dwconv":
+            groups = x.shape[1]
+            x_h = F.conv2d(x, self.pool_h_weight, groups=groups)  # [N, C, H, 1]
+            x_w = F.conv2d(x, self.pool_w_weight, groups=groups)  # [N, C, 1, W]
+        else:
+            x_h = F.avg_pool2d(x, (1, w))
+            x_w = F.avg_pool2d(x, (h, 1))
+        if self.choices["encode"] == "apart":
+            y_h = self.act(self.bn1(self.conv1(x_h)))
+            y_w = self.act(self.bn1_w(self.conv1_w(x_w)))
+        else:
+            y = self.act(self.bn1(self.conv1(torch.cat([x_h, x_w.transpose(2, 3)], dim=2))))
+            # slicing with the static sizes, not torch.split: split_with_sizes is not delegated
+            y_h, y_w = y[:, :, :h], y[:, :, h:].transpose(2, 3)
+        a_h = self.conv_h(y_h).sigmoid()  # [N, C, H, 1]
+        a_w = self.conv_w(y_w).sigmoid()  # [N, C, 1, W]
+        if self.choices["gate"] == "sequential":
+            return x * a_h * a_w
+        return x * (a_h * a_w)
+
+
+def ca_input_sizes(model: nn.Module, example: torch.Tensor) -> dict[str, tuple[int, int]]:
+    """The (H, W) each CoordAtt of ``model`` sees for ``example``, by module name."""
+    sizes: dict[str, tuple[int, int]] = {}
+    hooks = [m.register_forward_pre_hook(
+        lambda _m, args, name=name: sizes.__setitem__(name, tuple(args[0].shape[2:])))
+        for name, m in model.named_modules() if isinstance(m, CoordAtt)]
+    try:
+        with torch.no_grad():
+            model(example)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return sizes
+
+
+def with_ca_variant(model: nn.Module, example: torch.Tensor, **choices: str) -> nn.Module:
+    """A copy of eval-mode ``model`` with every CoordAtt replaced by a :class:`CoordAttVariant`
+    of ``choices`` for ``example``'s size; ``model`` itself is left unchanged."""
+    _check(choices)
+    sizes = ca_input_sizes(model, example)
+    if isinstance(model, CoordAtt):
+        return CoordAttVariant(model, *sizes[""], **choices)
+    out = copy.deepcopy(model).eval()
+    for name, (h, w) in sizes.items():
+        parent_name, _, child = name.rpartition(".")
+        parent = out.get_submodule(parent_name) if parent_name else out
+        setattr(parent, child, CoordAttVariant(getattr(parent, child), h, w, **choices))
+    return out

@@ -1,0 +1,97 @@
+"""CoordAtt's export-time formulations (coordatt/ca_variants.py): each equals the official block
+to float rounding (exactly, in float64), a network built from the official checkpoint keeps its
+logits, and each lowers to one XNNPACK delegate with no portable operator."""
+
+import copy
+import itertools
+
+import pytest
+import torch
+from official_mbv2_ca import OfficialCoordAtt, OfficialMobileNetV2, randomize_bn
+
+import coordatt
+from coordatt import CoordAtt
+from coordatt.ca_variants import CHOICES, CoordAttVariant, with_ca_variant
+
+ALL_CHOICES = [dict(zip(CHOICES, values)) for values in itertools.product(*CHOICES.values())]
+
+
+def _ids(choices):
+    return "-".join(choices.values())
+
+
+def _official_pair(channels=48):
+    ours = randomize_bn(CoordAtt(channels)).eval()
+    ref = OfficialCoordAtt(channels, channels).eval()
+    ref.load_state_dict({k.replace("conv_h", "conv2").replace("conv_w", "conv3"): v
+                         for k, v in ours.state_dict().items()})
+    return ours, ref
+
+
+@pytest.mark.parametrize("choices", ALL_CHOICES, ids=_ids)
+@pytest.mark.parametrize("shape", [(2, 48, 14, 14), (1, 48, 12, 7), (1, 48, 1, 5)])
+def test_equals_the_official_block(choices, shape):
+    ours, ref = _official_pair(shape[1])
+    x = torch.randn(shape)
+    variant = CoordAttVariant(ours, shape[2], shape[3], **choices)
+    with torch.no_grad():
+        torch.testing.assert_close(variant(x), ref(x), atol=1e-5, rtol=1e-5)
+        # in float64 the formulations' rounding differences vanish: the same function (built
+        # from a float64 block, so that the dwconv pooling's 1/W kernel is float64's too)
+        variant64 = CoordAttVariant(copy.deepcopy(ours).double(), shape[2], shape[3], **choices)
+        exact = (variant64(x.double()) - ref.double()(x.double())).abs().max().item()
+    assert exact <= 1e-12
+
+
+def test_the_official_checkpoint_keeps_its_logits(tmp_path):
+    choices = ALL_CHOICES[-1]  # every choice away from the model's own formulation
+    torch.manual_seed(0)
+    ref = randomize_bn(OfficialMobileNetV2(width_mult=0.35)).eval()
+    path = tmp_path / "mbv2_ca.pth"
+    torch.save(ref.state_dict(), path)
+    model = coordatt.create_model("mobilenetv2_ca", width_mult=0.35, weights=path)
+    state = copy.deepcopy(model.state_dict())
+    x = torch.randn(2, 3, 64, 48)
+    variant = with_ca_variant(model, x[:1], **choices)
+    assert sum(isinstance(m, CoordAttVariant) for m in variant.modules()) == 16
+    assert not any(isinstance(m, CoordAtt) for m in variant.modules())
+    with torch.no_grad():
+        expected = ref(x)
+        assert expected.std(0).mean() > 1e-2  # the logits depend on the input
+        got = variant(x)
+    assert (got - expected).abs().max() <= 1e-5 * max(1.0, expected.abs().max().item())
+    # the model the variant was made from is untouched: same modules, same weights
+    assert sum(isinstance(m, CoordAtt) for m in model.modules()) == 16
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in state.items())
+
+
+def test_bad_choices_name_the_valid_ones():
+    block = CoordAtt(16).eval()
+    with pytest.raises(ValueError, match="unknown pool 'max'; choose from avg_pool, dwconv"):
+        CoordAttVariant(block, 4, 4, pool="max")
+    with pytest.raises(ValueError, match="unknown CoordAtt choice 'order'; choose from pool"):
+        with_ca_variant(block, torch.randn(1, 16, 4, 4), order="hw")
+    with pytest.raises(ValueError, match="inference and export only"):
+        CoordAttVariant(block, 4, 4).train()
+
+
+def test_a_lone_block_is_replaced_too():
+    block = randomize_bn(CoordAtt(16)).eval()
+    x = torch.randn(1, 16, 6, 5)
+    variant = with_ca_variant(block, x, pool="dwconv", encode="apart")
+    assert isinstance(variant, CoordAttVariant) and (variant.height, variant.width) == (6, 5)
+    with torch.no_grad():
+        torch.testing.assert_close(variant(x), block(x), atol=1e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("choices", [{"pool": "dwconv", "encode": "apart", "gate": "sequential"},
+                                     {"pool": "dwconv", "encode": "joint"}], ids=_ids)
+def test_fp32_lowers_to_one_delegate(choices):
+    pytest.importorskip("executorch")
+    from coordatt.export.pte import lower_to_pte
+
+    torch.manual_seed(0)
+    block = randomize_bn(CoordAtt(16)).eval()
+    x = torch.randn(1, 16, 8, 6)
+    _, report = lower_to_pte(with_ca_variant(block, x, **choices), x)
+    assert report["delegates"] == 1 and report["non_delegated_ops"] == 0, report
