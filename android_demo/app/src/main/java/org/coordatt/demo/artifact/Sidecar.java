@@ -90,7 +90,7 @@ public final class Sidecar {
         if (!v1 || root.get("output") != null) {
             long[] shape = longs(object(root, "output"), "shape");
             if (shape.length != 2 || shape[1] != numClasses) {
-                throw new IllegalArgumentException("output.shape " + Json.write(shape)
+                throw new IllegalArgumentException("output.shape " + java.util.Arrays.toString(shape)
                         + " is not [N, num_classes] with num_classes " + numClasses);
             }
         }
@@ -98,7 +98,7 @@ public final class Sidecar {
         Map<String, Object> input = object(root, "input");
         inputShape = longs(input, "shape");
         if (inputShape.length != 4 || inputShape[1] != 3) {
-            throw new IllegalArgumentException("input.shape must be [N, 3, H, W], got " + Json.write(inputShape));
+            throw new IllegalArgumentException("input.shape must be [N, 3, H, W], got " + java.util.Arrays.toString(inputShape));
         }
         requireValue(input, "dtype", "float32");
         requireValue(input, "layout", "NCHW");
@@ -113,16 +113,16 @@ public final class Sidecar {
             throw new IllegalArgumentException("preprocess needs resize [h, w], crop [h, w], mean [3], std [3]");
         }
         if (crop[0] != inputShape[2] || crop[1] != inputShape[3]) {
-            throw new IllegalArgumentException("preprocess.crop " + Json.write(crop)
-                    + " differs from the input's H, W " + Json.write(inputShape));
+            throw new IllegalArgumentException("preprocess.crop " + java.util.Arrays.toString(crop)
+                    + " differs from the input's H, W " + java.util.Arrays.toString(inputShape));
         }
         if (resize[0] < crop[0] || resize[1] < crop[1]) {
-            throw new IllegalArgumentException("preprocess.resize " + Json.write(resize)
-                    + " is smaller than crop " + Json.write(crop));
+            throw new IllegalArgumentException("preprocess.resize " + java.util.Arrays.toString(resize)
+                    + " is smaller than crop " + java.util.Arrays.toString(crop));
         }
         for (double s : std) {
             if (!(s > 0)) {
-                throw new IllegalArgumentException("preprocess.std must be > 0, got " + Json.write(std));
+                throw new IllegalArgumentException("preprocess.std must be > 0, got " + java.util.Arrays.toString(std));
             }
         }
         preprocess = new Preprocess((int) resize[0], (int) resize[1], (int) crop[0], (int) crop[1],
