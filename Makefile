@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.coordatt-installed
 
-.PHONY: setup test test-full demo lint clean
+.PHONY: setup test test-full demo lint clean android-check-setup
 
 setup: $(STAMP)
 
@@ -33,6 +33,10 @@ demo: setup
 
 lint: setup
 	$(VENV)/bin/ruff check coordatt tests
+
+# what COORDATT_ANDROID_COMPILE=1 tests/test_android_compile.py needs (Debian, as root; idempotent)
+android-check-setup:
+	PYTHON=$(PY) bash scripts/android_check_setup.sh
 
 clean:
 	rm -rf $(VENV) artifacts

