@@ -615,8 +615,7 @@ def test_benchmark_run_follows_the_contract(build, tmp_path) -> None:
     sizes = [3, 2, 2]  # 7 timed runs in 3 blocks
     for key in live:
         row = rows[key]
-        keys = [k for k in row if k in row_keys]
-        assert keys == row_keys, key  # documented fields, documented order
+        assert list(row) == row_keys, key  # documented fields, documented order
         assert (row["source"], row["error"], row["threads"], row["peak_rss_mb"]) == (
             "android-app", None, threads, None)
         calls, want = 0, []
@@ -655,6 +654,7 @@ def test_benchmark_run_follows_the_contract(build, tmp_path) -> None:
     assert rows[jobs[3]]["flagged"].startswith("check failed: check file c_corrupt")
     assert check[jobs[4]]["status"] == "missing" and rows[jobs[4]]["flagged"] is None
     failed = rows[jobs[5]]
+    assert list(failed) == row_keys
     assert "scripted load failure" in failed["error"] and failed["samples_ms"] == []
     assert all(failed[k] is None for k in ("min_ms", "median_ms", "p90_ms", "mean_ms", "std_ms"))
     assert "no sidecar" in rows["f_no_sidecar.onnx None"]["error"]
