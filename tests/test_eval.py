@@ -243,8 +243,9 @@ def test_bench_eval_dir_bad_input(case, trained_net, exported, tmp_path, capsys)
     args = ["--artifacts", str(exported), "--runtimes", "eager", "--output-dir",
             str(tmp_path / "out")]
     if case == "android":
-        args += ["--eval-dir", str(tmp_path), "--device", "android"]
-        expect = "needs the app's on-device evaluation"
+        # a phone evaluates its own sample (--device-eval-limit), never the host's
+        args += ["--eval-dir", str(tmp_path), "--device", "android", "--eval-limit", "5"]
+        expect = "on a phone use --device-eval-limit"
     else:
         (tmp_path / "data" / "dogs").mkdir(parents=True)
         shutil.copy(trained_net.val_images()[0], tmp_path / "data" / "dogs")

@@ -11,7 +11,7 @@ from typing import Any
 
 from .report import _atomic_write
 from .stats import percentile
-from .table import _model_key, _row_order, _size_text
+from .table import _model_key, _row_order, _size_text, device_label
 
 MODEL_COLORS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860")
 
@@ -37,6 +37,8 @@ def _draw_spread(ax: Any, row: Mapping[str, Any], y: float, height: float, color
     kind = "" if row["median_ms"] is not None else " (mean)"
     if row.get("top1") is not None:  # --eval-dir: accuracy beside latency
         kind += f", top-1 {100 * row['top1']:.1f}%"
+    if row.get("flagged"):  # its check failed on the phone: not a result
+        kind += ", FLAGGED: check failed"
     ax.annotate(f"{text} ms{kind}", (max(center, high or center), y), xytext=(4, 0),
                 textcoords="offset points", va="center", fontsize=7)  # fmt: skip
 
@@ -56,7 +58,7 @@ def render_chart(doc: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
     rows = doc["results"]
     if not rows:
         raise ValueError("no results to chart")
-    panels = sorted({(r["device"], r["threads"]) for r in rows},
+    panels = sorted({(device_label(r), r["threads"]) for r in rows},
                     key=lambda p: (p[0] != "host", p[0], p[1] is None, p[1] or 0))  # fmt: skip
     one_variant = len({_model_key(r)[1:] for r in rows}) == 1
 
@@ -73,7 +75,7 @@ def render_chart(doc: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
     log_x = bool(centers) and min(centers) > 0 and max(centers) > 20 * min(centers)
     categories = {}
     for panel in panels:
-        in_panel = [r for r in rows if (r["device"], r["threads"]) == panel]
+        in_panel = [r for r in rows if (device_label(r), r["threads"]) == panel]
         ordered = [(r["runtime"], r["precision"]) for r in sorted(in_panel, key=_row_order)]
         categories[panel] = list(dict.fromkeys(ordered))  # unique, in runtime order
     heights = [0.38 * len(models) * len(categories[p]) + 0.8 for p in panels]
@@ -84,7 +86,7 @@ def render_chart(doc: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
         count = "? threads" if threads is None else f"{threads} thread{'s' * (threads != 1)}"
         ax.set_title(f"{device}, {count}", fontsize=10, loc="left")
         cats = categories[(device, threads)]
-        for row in (r for r in rows if (r["device"], r["threads"]) == (device, threads)):
+        for row in (r for r in rows if (device_label(r), r["threads"]) == (device, threads)):
             y = cats.index((row["runtime"], row["precision"]))
             y += (models.index(label(row)) - (len(models) - 1) / 2) * band
             if row["error"] is None:

@@ -39,8 +39,9 @@ SCHEMA = "coordatt.bench/1"
 VERSIONED_PACKAGES = ("torch", "onnxruntime", "onnx", "executorch", "ai-edge-litert",
                       "litert-torch", "coremltools", "numpy")
 CSV_COLUMNS = ("model", "width_mult", "input_size", "runtime", "precision", "threads",
-               "device", "load_ms", "iters", *STAT_FIELDS, "peak_rss_mb", "max_abs_diff",
-               "top1", "top5", "top1_agreement", "eval_images", "error")  # fmt: skip
+               "device", "device_serial", "load_ms", "iters", *STAT_FIELDS, "peak_rss_mb",
+               "max_abs_diff", "top1", "top5", "top1_agreement", "eval_images", "check",
+               "flagged", "error")  # fmt: skip
 # /proc/cpuinfo and macOS sysctl flag -> the name we report; asimddp is Linux's name for dotprod.
 ISA_ORDER = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "fma", "neon", "dotprod", "i8mm", "sve")
 ISA_ALIASES = {name: name for name in ISA_ORDER} | {
@@ -61,6 +62,11 @@ ROW_FIELDS: dict[str, tuple[type, ...]] = {
 ACCURACY_FIELDS: dict[str, tuple[type, ...]] = {
     "top1": (float, _NULL), "top5": (float, _NULL), "top1_agreement": (float, _NULL),
     "eval_images": (int, _NULL),
+}  # fmt: skip
+# Phone rows (the Android app, docs/formats.md "Android benchmark run"): optional elsewhere
+DEVICE_FIELDS: dict[str, tuple[type, ...]] = {
+    "device_serial": (str, _NULL), "eval_skipped": (int, _NULL), "memory": (dict, _NULL),
+    "conditions": (dict, _NULL), "check": (dict, _NULL), "flagged": (str, _NULL),
 }  # fmt: skip
 
 
@@ -179,6 +185,10 @@ def _check_row(i: int, row: Any) -> None:
             raise ValueError(f"{where}: field {name!r} is {value!r}; expected "
                              f"{'a count' if name == 'eval_images' else 'a fraction 0..1'} or "
                              f"null")
+    for name, accepted in DEVICE_FIELDS.items():
+        if name in row and not _type_ok(row[name], accepted):
+            kinds = " or ".join("null" if k is _NULL else k.__name__ for k in accepted)
+            raise ValueError(f"{where}: field {name!r} is {row[name]!r}; expected {kinds}")
     if row["error"] is None and row["median_ms"] is None and row["mean_ms"] is None:
         raise ValueError(f"{where}: no error, yet neither median_ms nor mean_ms is given")
 
@@ -264,7 +274,9 @@ def _csv_text(doc: Mapping[str, Any]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for row in doc["results"]:
-        cells = {**row, "input_size": _size_text(row)}
+        check = row.get("check")
+        cells = {**row, "input_size": _size_text(row),
+                 "check": check.get("status") if isinstance(check, dict) else check}
         writer.writerow(["" if cells.get(c) is None else cells[c] for c in CSV_COLUMNS])
     return out.getvalue()
 

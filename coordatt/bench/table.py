@@ -2,7 +2,10 @@
 line per runtime and thread count, with accuracy beside latency when the run evaluated
 (``--eval-dir``); then each attention network's overhead against the same network without it.
 
-Host rows and phone rows are never compared with each other: each device has its own section.
+Host rows and phone rows are never compared with each other: each device has its own section,
+each phone too (by its adb serial: two phones of one model are two sections). Phone rows show
+their check verdict, memory and measuring conditions; a flagged row (its check failed on the
+phone) is marked, never shown as a plain result.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from coordatt.bench.stats import ratio
 
 from ..runtime import NAMES as runtime_names
 
-__all__ = ["render_table", "RUNTIME_ORDER", "ATTENTION_SUFFIXES"]
+__all__ = ["render_table", "RUNTIME_ORDER", "ATTENTION_SUFFIXES", "device_label",
+           "condition_notes"]
 
 RUNTIME_ORDER = runtime_names  # the runtime layer's order: eager, ExecuTorch, ORT, LiteRT, ...
 
@@ -44,8 +48,14 @@ def _row_order(row: Mapping[str, Any]) -> tuple:
     return threads is None, threads or 0, rank, runtime, row["precision"] or ""
 
 
+def device_label(row: Mapping[str, Any]) -> str:
+    """The device a row was measured on: "host", or the phone's model and adb serial."""
+    serial = row.get("device_serial")
+    return f"{row['device']} [{serial}]" if serial else row["device"]
+
+
 def _devices(rows: list[Mapping[str, Any]]) -> list[str]:
-    names = {row["device"] for row in rows}
+    names = {device_label(row) for row in rows}
     return (["host"] if "host" in names else []) + sorted(names - {"host"})
 
 
@@ -56,6 +66,37 @@ def _device_heading(device: str, rows: list[Mapping[str, Any]], machine: Mapping
     info = next((r["device_info"] for r in rows if r["device_info"]), None) or {}
     details = ", ".join(f"{k} {info[k]}" for k in ("soc", "abi", "android") if info.get(k))
     return f"device: {device}" + (f" ({details})" if details else "")
+
+
+# PowerManager.THERMAL_STATUS_MODERATE: the phone throttles from here on
+HOT_THERMAL_STATUS = 2
+HOT_BATTERY_C = 40.0
+
+
+def condition_notes(row: Mapping[str, Any]) -> list[str]:
+    """What a phone row's conditions say against trusting its timing as is."""
+    cond = row.get("conditions") or {}
+    notes = []
+    status = max((s for s in (cond.get("thermal_status_start"), cond.get("thermal_status_end"))
+                  if isinstance(s, int)), default=None)
+    battery = cond.get("battery_temp_c")
+    if status is not None and status >= HOT_THERMAL_STATUS:
+        notes.append(f"hot (thermal {status})")
+    elif isinstance(battery, (int, float)) and battery >= HOT_BATTERY_C:
+        notes.append(f"hot (battery {battery:.0f}C)")
+    if cond.get("screen_on") is False:
+        notes.append("screen off")
+    if cond.get("foreground") is False:
+        notes.append("not foreground")
+    return notes
+
+
+def _check_text(row: Mapping[str, Any]) -> str:
+    check = row.get("check")
+    if not isinstance(check, dict):
+        return "-"
+    status = str(check.get("status") or "-")
+    return "FAILED" if status == "failed" else status
 
 
 def _text(value: Any, ms: bool = False) -> str:
@@ -127,20 +168,24 @@ def render_table(doc: Mapping[str, Any]) -> str:
     header = "  {:<24}  {:<9}  {:>7}  {:>9}  {:>9}  {:>9}  {:>8}  {:>8}  {:>8}".format(*columns)
     lines: list[str] = []
     for device in _devices(rows):
-        device_rows = [r for r in rows if r["device"] == device]
+        device_rows = [r for r in rows if device_label(r) == device]
         lines += [""] if lines else []
         lines.append(_device_heading(device, device_rows, doc["machine"]))
         eager = _eager_medians(device_rows)
         # accuracy on the device's own rows only (--eval-dir): never one device's beside another's
         accuracy = any(r.get("top1") is not None for r in device_rows)
+        phone = any(isinstance(r.get("check"), dict) or r.get("memory") or r.get("conditions")
+                    for r in device_rows)
+        extra = f"  {'top-1':>6}  {'agree':>6}" if accuracy else ""
+        extra += f"  {'check':<7}  {'+pss MB':>7}  notes" if phone else ""
         for model_key in sorted({_model_key(r) for r in device_rows}):
             group = sorted((r for r in device_rows if _model_key(r) == model_key), key=_row_order)
             first = group[0]
             title = f"{first['model']}  width {_text(first['width_mult'])}"
-            lines += ["", f"{title}  input {_size_text(first) or '-'}",
-                      header + (f"  {'top-1':>6}  {'agree':>6}" if accuracy else "")]
+            lines += ["", f"{title}  input {_size_text(first) or '-'}", header + extra]
             for row in group:
-                start = (f"  {row['runtime']:<24}  {_text(row['precision']):<9}"
+                mark = "!" if row.get("flagged") else " "
+                start = (f" {mark}{row['runtime']:<24}  {_text(row['precision']):<9}"
                          f"  {_text(row['threads']):>7}")  # fmt: skip
                 if row["error"] is not None:
                     error = _first_line(row["error"])
@@ -157,12 +202,27 @@ def render_table(doc: Mapping[str, Any]) -> str:
                 if accuracy:
                     line += f"  {_percent(row.get('top1')):>6}"
                     line += f"  {_percent(row.get('top1_agreement')):>6}"
+                if phone:
+                    pss = (row.get("memory") or {}).get("pss_delta_mb")
+                    notes = condition_notes(row)
+                    notes += ["FLAGGED: not a result"] if row.get("flagged") else []
+                    line += f"  {_check_text(row):<7}  {_text(pss, ms=True):>7}"
+                    line += f"  {', '.join(notes)}" if notes else ""
                 if median is None:  # a tool that reports only a mean (minibench, perf_test)
                     line += f"  (mean {row['mean_ms']:.2f}, no per-run samples)"
-                lines.append(line)
-        lines += _ca_overhead_lines(device_rows)
+                lines.append(line.rstrip())
+        lines += _ca_overhead_lines([r for r in device_rows if not r.get("flagged")])
         if accuracy:
             images = max((r.get("eval_images") or 0) for r in device_rows)
-            lines += ["", f"top-1 on {images} labelled images (--eval-dir); agree: top-1 "
+            where = "on the phone" if phone else "(--eval-dir)"
+            lines += ["", f"top-1 on {images} labelled images {where}; agree: top-1 "
                           f"agreement with eager PyTorch fp32 on the same images"]
+        flagged = [r for r in device_rows if r.get("flagged")]
+        if flagged:
+            lines += [""] + [f"! flagged: {r['runtime']} {r['artifact'] or ''} "
+                             f"({_text(r['threads'])} thread(s)): {_first_line(r['flagged'])}"
+                             for r in flagged]
+        if phone:
+            lines += ["", "check: the artifact's check file run on the phone before timing; "
+                          "+pss MB: its memory against a baseline taken just before it loaded"]
     return "\n".join(lines) + "\n"

@@ -147,13 +147,26 @@ def run_benchmark(device: AndroidDevice, settings: RunSettings, *, package: str 
         raise AppCrashed(f"could not start {component} ({bad.strip()}); install the demo "
                          "app (--apk) and check the activity name", device.logcat_tail())
 
+    stale: list[str] = []  # what a results file of another run said
+
+    def waited_out() -> NoResult:
+        if stale:
+            return StaleResult(stale[-1], device.logcat_tail())
+        return NoResult(f"{package} is running but wrote no readable {RESULT_FILE} within "
+                        f"{timeout_s:g} s: raise --device-timeout or check the app log",
+                        device.logcat_tail())
+
     def poll(*args: str) -> subprocess.CompletedProcess[str]:
         # a poll near the deadline still gets a fair second to answer; the loop below, not
         # this call, decides when waiting is over (NoResult)
         remaining = max(deadline - time.monotonic(), 1.0)
-        return device.shell(*args, timeout_s=min(device.call_timeout_s, remaining), check=False)
-
-    stale: list[str] = []  # what a results file of another run said
+        try:
+            return device.shell(*args, timeout_s=min(device.call_timeout_s, remaining),
+                                check=False)
+        except AdbTimeout:
+            if device.deadline is not None and device.deadline - time.monotonic() <= poll_s:
+                raise waited_out() from None  # the whole run's deadline, not this call's
+            raise
 
     def read(name: str) -> list[dict[str, Any]] | None:
         doc = _document(poll("run-as", package, "cat", name), name)
@@ -195,11 +208,7 @@ def run_benchmark(device: AndroidDevice, settings: RunSettings, *, package: str 
                              "row(s) finished first): fix the crash shown in logcat below",
                              device.logcat_tail(), rows=finished)
         if deadline - time.monotonic() <= poll_s:
-            if stale:
-                raise StaleResult(stale[-1], device.logcat_tail())
-            raise NoResult(f"{package} is running but wrote no readable {RESULT_FILE} "
-                           f"within {timeout_s:g} s: raise --device-timeout or check the app log",
-                           device.logcat_tail())
+            raise waited_out()
         time.sleep(poll_s)
 
 
