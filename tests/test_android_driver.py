@@ -251,10 +251,21 @@ def test_hot_phone_rows_keep_their_conditions(phone, artifacts):
 
 def test_failed_check_flags_the_row(phone, artifacts):
     phone.mode("check-failed")
+    damaged = artifacts[3].with_name(artifacts[3].name + ".check.bin")
+    damaged.write_bytes(b"COORDCHK damaged")  # its sidecar's sha256 no longer matches
     rows = run_on_device(artifacts, settings=quick(), timeout_s=20)
     flagged = {r["runtime"]: r["flagged"] for r in rows if r["flagged"]}
-    assert flagged == {"executorch-xnnpack-int8": "check failed: cosine 0.62 < 0.95"}
+    assert flagged == {"executorch-xnnpack-int8": "check failed: cosine 0.62 < 0.95",
+                       "litert": "check failed: sha256 differs from the sidecar's: damaged "
+                                 "file"}
     assert all(r["samples_ms"] for r in rows)  # the timing is kept
+
+
+def test_failure_file_of_another_run_is_not_this_runs(phone, monkeypatch):
+    phone.mode("no-result")
+    monkeypatch.setenv("FAKE_ADB_FOREIGN_FAILED", "1")
+    with pytest.raises(NoResult, match="wrote no readable"):
+        run_benchmark(select_device(), quick(), timeout_s=1)
 
 
 def test_install_apk(phone, artifacts, tmp_path):

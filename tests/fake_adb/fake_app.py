@@ -137,19 +137,22 @@ def results(model_dir: Path, extras: dict, model: str, behaviour: str,
                                "screen_on": not (hot and n >= 1),
                                "foreground": not (hot and n == len(artifacts) - 1)},
                 "check": check,
-                "flagged": f"check failed: {check['message']}" if check["status"] == "failed"
-                else None,
+                # as the app: a check that failed or could not run (damaged file) flags the row
+                "flagged": f"check failed: {check['message']}"
+                if check["status"] in ("failed", "error") else None,
             }
             assert tuple(row) == FIELDS  # the documented order
             rows.append(row)
     eval_config = None
     if eval_dir is not None:
-        eval_config = {"dir": extras["eval_dir"], "labels": "eval_labels.csv"}
+        text = (eval_dir / "eval_labels.csv").read_text(encoding="utf-8")
+        eval_config = {"dir": extras["eval_dir"],
+                       "images": len(list(csv.DictReader(io.StringIO(text))))}
     doc = {
         "schema": "coordatt.bench/1",
         "machine": {"cpu": "arm64-v8a", "cores": 8, "isa": ["neon", "dotprod"],
                     "os": "Android 15", "python": None, "versions": {}},
-        "config": {"warmup": warmup, "iters": iters, "block_size": iters // rounds,
+        "config": {"warmup": warmup, "iters": iters, "block_size": -(-iters // rounds),
                    "rounds": rounds, "cooldown_ms": int(extras.get("cooldown_ms", 0)),
                    "threads": threads, "run_id": extras.get("run_id"), "eval": eval_config},
         "results": rows,

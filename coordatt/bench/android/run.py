@@ -183,7 +183,13 @@ def run_benchmark(device: AndroidDevice, settings: RunSettings, *, package: str 
     def gave_up() -> None:
         failed = poll("run-as", package, "cat", FAILED_FILE)
         if failed.returncode == 0:
-            reason = " ".join(failed.stdout.split())[:200] or "no reason given"
+            # "run_id <id>" then the reason; another run's file is not this run's failure
+            lines = failed.stdout.strip().splitlines()
+            if lines and lines[0].startswith("run_id "):
+                if lines[0].split(maxsplit=1)[1:] != [settings.run_id]:
+                    return
+                lines = lines[1:]
+            reason = " ".join(" ".join(lines).split())[:200] or "no reason given"
             finished = _partial(read)
             raise AppFailed(f"the app gave up: {reason} ({len(finished)} row(s) finished "
                             "first)", device.logcat_tail(), rows=finished)
@@ -256,8 +262,9 @@ def tag_rows(device: AndroidDevice, rows: list[dict[str, Any]]) -> list[dict[str
         row["source"] = "android-app"
         row["peak_rss_mb"] = None  # whole-process PSS is not this artifact's: see "memory"
         check = row.get("check")
-        if isinstance(check, dict) and check.get("status") == "failed" and not row.get("flagged"):
-            # never shown as a plain result, whatever the app wrote
+        if isinstance(check, dict) and check.get("status") in ("failed", "error") and \
+                not row.get("flagged"):
+            # never shown as a plain result, whatever the app wrote (error: not verifiable)
             row["flagged"] = "check failed: " + str(check.get("message") or "see check")
         row.setdefault("flagged", None)
     return rows
