@@ -216,8 +216,12 @@ public final class BenchmarkActivity extends Activity {
         for (JobResult job : run.jobs(artifacts)) {
             doc.add(job);
         }
-        phone.read();  // the foreground baseline
         try {
+            if (!phone.awaitForeground(5000)) {
+                Log.w(TAG, "the benchmark activity is not in the foreground (screen off or locked?):"
+                        + " its rows will say foreground=false");
+            }
+            phone.read();  // the foreground baseline
             run.run(doc, (round, d) -> {
                 write(new File(files, PARTIAL_FILE), d.toJson(false));
                 String progress = "round " + (round + 1) + "/" + config.rounds + " done";
@@ -226,7 +230,7 @@ public final class BenchmarkActivity extends Activity {
             });
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            failed(config.runId, "interrupted during the cool-down");
+            failed(config.runId, "interrupted while waiting (foreground or cool-down)");
             return;
         }
         for (Map<String, Object> row : doc.rows()) {

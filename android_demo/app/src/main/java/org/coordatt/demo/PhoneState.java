@@ -36,6 +36,18 @@ final class PhoneState {
         pauses.incrementAndGet();
     }
 
+    /**
+     * Waits up to {@code millis} for the activity to be resumed (a run is started right after
+     * onCreate, before onResume); returns whether it is.
+     */
+    boolean awaitForeground(long millis) throws InterruptedException {
+        long end = System.nanoTime() + millis * 1_000_000L;
+        while (!resumed && System.nanoTime() < end) {
+            Thread.sleep(20);
+        }
+        return resumed;
+    }
+
     /** A reading; "foreground" is false if the activity is paused now or was paused since the last reading. */
     JobResult.Conditions read() {
         Integer status = null;
