@@ -29,7 +29,6 @@ level (javac uses JDK 17's), LiteRT's real classes, and running on a device.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -43,6 +42,18 @@ from xml.etree import ElementTree
 
 import pytest
 from android_support import android_tools
+from android_support.sidecars import (
+    FLOWERS,
+    SIDECAR_V1,
+    SIDECAR_V2,
+    artifact_folder,
+    check_file,
+    documented_json,
+    imagenet_names,
+    model_files,
+    tiny_sidecar,
+    write_artifact,
+)
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("COORDATT_ANDROID_COMPILE") != "1",
@@ -63,12 +74,6 @@ JUNIT_JARS = ("/usr/share/java/junit4.jar", "/usr/share/java/hamcrest-core.jar")
 GSON_JAR = Path("/usr/share/java/gson.jar")  # Debian's libgoogle-gson-java
 FRAMEWORK_RES = Path("/usr/share/android-framework-res/framework-res.apk")  # android-framework-res
 NS_ANDROID = "{http://schemas.android.com/apk/res/android}"
-IMAGENET_LABELS = ROOT / "coordatt" / "data" / "imagenet_labels.txt"
-SIDECAR_V1 = "coordatt.artifact/1"
-SIDECAR_V2 = "coordatt.artifact/2"
-# A fine-tuned model's own classes: any UTF-8, in class-index order.
-FLOWERS = ["daisy", "dandelion", "rose", "sunflower", "tulip", "iris", "lotus", "cerisier (桜)",
-           "orchid", "ромашка"]  # fmt: skip
 
 
 def _tool(name: str) -> str:
@@ -251,108 +256,10 @@ def test_statistics_match_numpy_and_coordatt(build) -> None:
                 assert java[key] == pytest.approx(want, rel=1e-12, abs=1e-12), (len(samples), key)
 
 
-def _documented_json(title: str) -> dict:
-    """The JSON example under a docs/formats.md heading, its // comments removed."""
-    text = (ROOT / "docs" / "formats.md").read_text()
-    start = text.index("```json", text.index(title)) + len("```json")
-    block = text[start : text.index("```", start)]
-    return json.loads(re.sub(r"\s//[^\n]*", "", block))
-
-
-def _imagenet_names() -> list[str]:
-    return IMAGENET_LABELS.read_text(encoding="utf-8").splitlines()
-
-
-def _sidecar_v2() -> dict:
-    """The documented sidecar as coordatt-export writes it for an ImageNet model (schema /2, the
-    1000 names inline), whatever the example in docs/formats.md abbreviates."""
-    sidecar = _documented_json("## Artifact sidecar")
-    sidecar.update(
-        schema=SIDECAR_V2,
-        name="mobilenetv2_ca",
-        num_classes=1000,
-        labels=_imagenet_names(),
-        labels_source="imagenet-1k",
-    )
-    sidecar["output"] = {**sidecar.get("output", {}), "shape": [1, 1000]}
-    return sidecar
-
-
-def _sidecar_v1() -> dict:
-    """A sidecar of the first schema: labels named a list ("imagenet-1k") instead of holding it."""
-    sidecar = _sidecar_v2()
-    for key in ("name", "labels_source"):
-        del sidecar[key]
-    sidecar.update(schema=SIDECAR_V1, labels="imagenet-1k")
-    return sidecar
-
-
-def _flowers_sidecar(labels: list[str] = FLOWERS, output_classes: int = 10) -> dict:
-    """A user's own network: a factory spec, no width, 10 classes with their own names."""
-    sidecar = _sidecar_v2()
-    sidecar.update(
-        model="flowers_pkg.nets:build_flowers",
-        name="flowers_ca",
-        width_mult=None,
-        num_classes=10,
-        labels=labels,
-        labels_source="file",
-    )
-    sidecar["output"]["shape"] = [1, output_classes]
-    return sidecar
-
-
-def _write_artifact(folder: Path, name: str, base: dict | None = None, **changes) -> dict:
-    sidecar = base if base is not None else _sidecar_v2()
-    sidecar["artifact"] = name
-    for key, value in changes.items():
-        sidecar[key] = value
-    (folder / name).write_bytes(b"not a real model")
-    # raw UTF-8 here, \u escapes (json's default, as coordatt-export writes) elsewhere
-    (folder / f"{name}.json").write_text(
-        json.dumps(sidecar, ensure_ascii=name.startswith("mobilenet")), encoding="utf-8"
-    )
-    return sidecar
-
-
-def _artifact_folder(folder: Path) -> None:
-    folder.mkdir(exist_ok=True)
-    _write_artifact(folder, "mobilenetv2_ca_100_xnnpack_fp32.pte")
-    _write_artifact(folder, "mobilenetv2_ca_100_xnnpack_int8.pte", precision="int8")
-    _write_artifact(folder, "mobilenetv2_ca_100_portable_fp32.pte", backend="portable")
-    _write_artifact(
-        folder,
-        "mobilenetv2_ca_100.onnx",
-        format="onnx",
-        backend="onnx",
-        weights={"pretrained": True, "source": "mbv2_ca.pth", "sha256": None},
-    )
-    _write_artifact(folder, "mobilenetv2_ca_100_int8.onnx", format="onnx", backend="onnx",
-                    precision="int8")
-    _write_artifact(folder, "mobilenetv2_ca_100.tflite", format="tflite", backend="litert")
-    _write_artifact(folder, "mobilenetv2_ca_100_int8.tflite", format="tflite", backend="litert",
-                    precision="int8")
-    _write_artifact(folder, "mobilenetv2_ca_100_fp16.onnx", format="coreml", backend="mlprogram")
-    _write_artifact(folder, "renamed.pte", artifact="something_else.pte")
-    _write_artifact(folder, "zz_schema.pte", schema="coordatt.artifact/99")
-    _write_artifact(folder, "mobilenetv2_ca_050_xnnpack_fp32.pte", _sidecar_v1(), width_mult=0.5)
-    _write_artifact(folder, "flowers_ca_xnnpack_fp32.pte", _flowers_sidecar())
-    _write_artifact(folder, "zz_labels_short.pte", _flowers_sidecar(labels=FLOWERS[:9]))
-    _write_artifact(folder, "zz_labels_name.pte", _flowers_sidecar(labels=[*FLOWERS[:9], 9]))
-    _write_artifact(folder, "zz_labels_string.pte", labels="imagenet-1k")
-    _write_artifact(folder, "zz_output_shape.pte", _flowers_sidecar(output_classes=1000))
-    (folder / "zz_no_sidecar.onnx").write_bytes(b"x")
-    (folder / "notes.txt").write_text("not a model")
-
-
-def _model_files(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if p.suffix in (".pte", ".onnx", ".tflite"))
-
-
 def test_sidecars_give_runtime_and_preprocessing(build, tmp_path) -> None:
-    _artifact_folder(tmp_path)
+    artifact_folder(tmp_path)
     got = {a["artifact"]: a for a in _app_check(build, "sidecar", {"dir": str(tmp_path)})}
-    assert sorted(got) == _model_files(tmp_path)
+    assert sorted(got) == model_files(tmp_path)
     et, ort, lite = "ExecuTorchRunner", "OrtRunner", "LiteRtRunner"
     expected = {  # runtimes (names as coordatt.runtime's), one runner each
         "mobilenetv2_ca_100_xnnpack_fp32.pte": (["executorch-xnnpack"], [et]),
@@ -366,7 +273,7 @@ def test_sidecars_give_runtime_and_preprocessing(build, tmp_path) -> None:
         "mobilenetv2_ca_050_xnnpack_fp32.pte": (["executorch-xnnpack"], [et]),
         "flowers_ca_xnnpack_fp32.pte": (["executorch-xnnpack"], [et]),
     }
-    doc = _documented_json("## Artifact sidecar")
+    doc = documented_json("## Artifact sidecar")
     try:
         from coordatt.runtime import NAMES
     except ImportError:
@@ -402,10 +309,10 @@ def _assert_rejected(got: dict, needles: dict[str, str]) -> None:
 
 
 def test_sidecar_class_names(build, tmp_path) -> None:
-    _artifact_folder(tmp_path)
+    artifact_folder(tmp_path)
     got = {a["artifact"]: a for a in _app_check(build, "sidecar", {"dir": str(tmp_path)})}
     imagenet = got["mobilenetv2_ca_100_xnnpack_fp32.pte"]
-    assert imagenet["labels"] == _imagenet_names() and imagenet["labels_source"] == "imagenet-1k"
+    assert imagenet["labels"] == imagenet_names() and imagenet["labels_source"] == "imagenet-1k"
     assert (imagenet["schema"], imagenet["display_model"], imagenet["width_mult"]) == (
         SIDECAR_V2,
         "mobilenetv2_ca",
@@ -446,7 +353,7 @@ def test_sidecar_class_names(build, tmp_path) -> None:
 
 
 def test_top_k_shows_each_models_own_class_names(build, tmp_path) -> None:
-    _artifact_folder(tmp_path)
+    artifact_folder(tmp_path)
     flowers = [0.0] * 10
     flowers[7], flowers[2], flowers[9] = 5.0, 4.0, 3.0
     imagenet = [0.0] * 1000
@@ -493,7 +400,7 @@ def test_top_k_shows_each_models_own_class_names(build, tmp_path) -> None:
 
 def test_preprocessing_matches_its_definition(build, tmp_path) -> None:
     np = pytest.importorskip("numpy")
-    _artifact_folder(tmp_path)
+    artifact_folder(tmp_path)
     sidecar_path = tmp_path / "mobilenetv2_ca_100_xnnpack_fp32.pte.json"
     pre = json.loads(sidecar_path.read_text())["preprocess"]
     (rh, rw), (ch, cw) = pre["resize"], pre["crop"]
@@ -538,27 +445,6 @@ def test_topk_and_softmax(build) -> None:
     np.testing.assert_allclose(got["softmax"], e / e.sum(), rtol=1e-12)
 
 
-def _check_file(path: Path, inputs, expected, **thresholds) -> str:
-    """A check file written by coordatt's own encoder; returns its sha256."""
-    np = pytest.importorskip("numpy")
-    from coordatt.check_file import CheckData, encode
-
-    blob = encode(CheckData(np.asarray(inputs, np.float32), np.asarray(expected, np.float32),
-                            **thresholds))
-    path.write_bytes(blob)
-    return hashlib.sha256(blob).hexdigest()
-
-
-def _tiny_sidecar(name: str, fmt: str, backend: str, k: int = 4, **changes) -> dict:
-    """A 4-class network on [1, 3, 2, 2] inputs: check files and scripted outputs stay small."""
-    sidecar = _flowers_sidecar(labels=["ant", "bee", "cat", "dog"], output_classes=k)
-    sidecar.update(num_classes=k, format=fmt, backend=backend, **changes)
-    sidecar["input"] = {**sidecar["input"], "shape": [1, 3, 2, 2]}
-    sidecar["preprocess"] = {**sidecar["preprocess"], "resize": [2, 2], "crop": [2, 2]}
-    sidecar["check"] = {**sidecar["check"], "file": f"{name}.check.bin"}
-    return sidecar
-
-
 def test_benchmark_run_follows_the_contract(build, tmp_path) -> None:
     np = pytest.importorskip("numpy")
     models = tmp_path / "models"
@@ -566,21 +452,21 @@ def test_benchmark_run_follows_the_contract(build, tmp_path) -> None:
     rng = np.random.default_rng(3)
     inputs = rng.normal(size=(3, 3, 2, 2)).astype(np.float32)
     outputs = inputs.reshape(3, -1)[:, :4]  # the scripted runner returns its input's first k values
-    good = _write_artifact(models, "a_good.pte", _tiny_sidecar("a_good.pte", "pte", "xnnpack"))
-    good["check"]["sha256"] = _check_file(models / "a_good.pte.check.bin", inputs, outputs,
+    good = write_artifact(models, "a_good.pte", tiny_sidecar("a_good.pte", "pte", "xnnpack"))
+    good["check"]["sha256"] = check_file(models / "a_good.pte.check.bin", inputs, outputs,
                                           rule="fp32", max_rel_diff=1e-4)
-    _write_artifact(models, "a_good.pte", good)
-    bad = _tiny_sidecar("b_wrong.onnx", "onnx", "onnx")
-    bad["check"]["sha256"] = _check_file(models / "b_wrong.onnx.check.bin", inputs, outputs + 0.5,
+    write_artifact(models, "a_good.pte", good)
+    bad = tiny_sidecar("b_wrong.onnx", "onnx", "onnx")
+    bad["check"]["sha256"] = check_file(models / "b_wrong.onnx.check.bin", inputs, outputs + 0.5,
                                          rule="fp32", max_rel_diff=1e-4)
-    _write_artifact(models, "b_wrong.onnx", bad)
-    corrupt = _tiny_sidecar("c_corrupt.tflite", "tflite", "litert")
-    _check_file(models / "c_corrupt.tflite.check.bin", inputs, outputs, rule="fp32",
+    write_artifact(models, "b_wrong.onnx", bad)
+    corrupt = tiny_sidecar("c_corrupt.tflite", "tflite", "litert")
+    check_file(models / "c_corrupt.tflite.check.bin", inputs, outputs, rule="fp32",
                 max_rel_diff=1e-4)
     corrupt["check"]["sha256"] = "0" * 64
-    _write_artifact(models, "c_corrupt.tflite", corrupt)
-    _write_artifact(models, "d_nocheck.pte", _tiny_sidecar("d_nocheck.pte", "pte", "xnnpack"))
-    _write_artifact(models, "e_fails.pte", _tiny_sidecar("e_fails.pte", "pte", "xnnpack"))
+    write_artifact(models, "c_corrupt.tflite", corrupt)
+    write_artifact(models, "d_nocheck.pte", tiny_sidecar("d_nocheck.pte", "pte", "xnnpack"))
+    write_artifact(models, "e_fails.pte", tiny_sidecar("e_fails.pte", "pte", "xnnpack"))
     (models / "f_no_sidecar.onnx").write_bytes(b"x")
     logits = {"x1.jpg": [5, 1, 0, 0], "x2.jpg": [0, 1, 3, 2], "x3.jpg": [0, 0, 9, 0],
               "x4.jpg": [1, 0, 0, 0]}
@@ -596,7 +482,7 @@ def test_benchmark_run_follows_the_contract(build, tmp_path) -> None:
         "eval_logits": logits, "undecodable": ["x5.jpg"], "latencies_ms": latencies,
         "fail_load": ["e_fails.pte"], "background_calls": [3]})
     doc = json.loads(out.read_text())
-    documented = _documented_json("## Benchmark results")
+    documented = documented_json("## Benchmark results")
     assert doc["schema"] == documented["schema"] == "coordatt.bench/1"
     assert set(documented["config"]) <= set(doc["config"]), doc["config"]
     assert doc["config"]["run_id"] == "0f8e2c7a" and doc["complete"] is True
@@ -694,7 +580,7 @@ def test_check_verdict_matches_coordatt_eval(build, tmp_path, rule) -> None:
     limits = ({"max_rel_diff": 1e-4} if rule == "fp32" else
               {"min_sqnr_db": 10.0, "min_cosine": 0.95, "min_top1_agreement": 0.5})
     path = tmp_path / "m.check.bin"
-    sha = _check_file(path, inputs, expected, rule=rule, **limits)
+    sha = check_file(path, inputs, expected, rule=rule, **limits)
     data = read_check_file(path)
     for noise in (0.0, 1e-5, 1e-3, 0.3, 3.0):
         outputs = (expected + rng.normal(size=expected.shape) * noise).astype(np.float32)
@@ -825,7 +711,7 @@ def test_versions_are_pinned_and_match_python() -> None:
 
 def test_imagenet_labels_file() -> None:
     # The list that coordatt-export writes inline into ImageNet sidecars; the app has no copy.
-    labels = _imagenet_names()
+    labels = imagenet_names()
     assert len(labels) == 1000 and all(labels)
     assert labels[0].startswith("tench") and labels[281].startswith("tabby")
     # ImageNet itself names two classes alike (the bird and the machine): names need not be unique
