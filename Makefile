@@ -35,7 +35,7 @@ lint: setup
 	$(VENV)/bin/ruff check coordatt tests
 
 # what COORDATT_ANDROID_COMPILE=1 tests/test_android_compile.py needs (Debian, as root; idempotent)
-android-check-setup:
+android-check-setup: setup
 	PYTHON=$(PY) bash scripts/android_check_setup.sh
 
 clean:
