@@ -48,26 +48,18 @@ def _count(least: int, flag: str):
     return parse
 
 
-def _cooldown(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"--device-cooldown must be a number of seconds >= 0, "
-                                         f"got {text!r}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"--device-timeout must be a finite number of seconds "
-                                         f"above 0, got {text!r}")
-    return value
+def _seconds(flag: str, least: str = "above 0"):
+    """A parser of a finite number of seconds, above 0 or (``least="0 or more"``) >= 0."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value < 0 or (value == 0 and least == "above 0"):
+            raise argparse.ArgumentTypeError(f"{flag} must be a finite number of seconds "
+                                             f"{least}, got {text!r}")
+        return value
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,9 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all-devices", action="store_true",
                    help="run on every phone 'adb devices' lists, in parallel")
     p.add_argument("--device-rounds", type=_count(1, "--device-rounds"), metavar="R",
-                   help="blocks per artifact on the phone, interleaved across artifacts "
-                        "(default: iters/10, 1 to 10)")
-    p.add_argument("--device-cooldown", type=_cooldown, default=0.0, metavar="SECONDS",
+                   help="blocks per artifact on the phone, interleaved across artifacts; "
+                        "None: iters/10, 1 to 10")
+    p.add_argument("--device-cooldown", type=_seconds("--device-cooldown", "0 or more"),
+                   default=0.0, metavar="SECONDS",
                    help="the phone sleeps this long between blocks")
     p.add_argument("--device-eval-limit", type=_count(1, "--device-eval-limit"), default=500,
                    metavar="N", help="with --eval-dir on a phone: push a seeded sample of at "
@@ -123,10 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "test spec (testspec.yml, payload zip, manifest, README) instead of "
                         "running on a phone here")
     p.add_argument("--apk", type=path_arg, help="install this demo app APK first")
-    p.add_argument("--device-timeout", type=_seconds, default=600.0,
+    p.add_argument("--device-timeout", type=_seconds("--device-timeout"), default=600.0,
                    help="seconds the phone may take in all: choosing it (15 s at most, before "
                         "any export), then install, push, every adb call and the wait for the "
-                        "app's results, over all thread counts")
+                        "app's results, over all thread counts (each phone its own)")
     p.add_argument("--from-device-log", type=path_arg, action="append", metavar="FILE",
                    help="fold a device run into the results: executor_runner or "
                         "onnxruntime_perf_test output, minibench or the app's "

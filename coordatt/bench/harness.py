@@ -29,7 +29,7 @@ from .stats import STAT_FIELDS, summarize
 from .subjects import Subject, artifact_for, discover, subjects_from_config
 from .worker import Worker, WorkerSpec
 
-__all__ = ["BenchConfig", "BenchInterrupted", "run_benchmark", "validate", "artifact_for",
+__all__ = ["BenchConfig", "run_benchmark", "validate", "artifact_for",
            "run_on_android"]
 
 # output check against eager before timing (fp32 runtimes: relative to the logits' scale)
@@ -54,14 +54,6 @@ class BenchConfig:
     verbose: bool = False
     eval_dir: Path | None = None  # labelled images: accuracy columns beside latency
     eval_limit: int | None = None  # a seeded sample of this many of them
-
-
-class BenchInterrupted(KeyboardInterrupt):
-    """Ctrl-C during a device run; ``rows`` holds what was measured before it."""
-
-    def __init__(self, rows: list[dict]) -> None:
-        super().__init__()
-        self.rows = rows
 
 
 @dataclass

@@ -9,14 +9,15 @@ each (several.py).
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from ...errors import CoordattError
 from .adb import check_timeout, list_devices
 from .device import select_device
-from .evalset import DEFAULT_LIMIT, stage_eval
+from .evalset import DEFAULT_LIMIT, EvalSample, stage_eval
 from .run import RunSettings, run_on_device
 
 # runtime -> the runtime whose artifact it runs (ONNX Runtime's XNNPACK provider runs the .onnx)
@@ -93,6 +94,25 @@ def _phones(serial: str | None, all_devices: bool, timeout_s: float) -> list[tup
     return [(s, states.get(s, "missing")) for s in dict.fromkeys(serials)]
 
 
+@contextmanager
+def _prepared(config, *, rounds: int | None, cooldown_ms: int, eval_limit: int | None,
+              progress: bool, notice: Callable[[str], None], before_export=lambda: None
+              ) -> Iterator[tuple[list[RunSettings], list[Path], EvalSample | None]]:
+    """The run settings, the artifacts and the staged eval sample (removed afterwards)."""
+    from ..harness import validate
+
+    validate(config)
+    runs = run_settings(config, rounds=rounds, cooldown_ms=cooldown_ms)
+    before_export()
+    paths = android_artifacts(config, progress=progress, notice=notice)
+    with tempfile.TemporaryDirectory(prefix="coordatt-eval-") as staging:
+        sample = None
+        if config.eval_dir is not None:
+            sample = stage_eval(config.eval_dir, paths, Path(staging), limit=eval_limit,
+                                verbose=config.verbose, notice=notice)
+        yield runs, paths, sample
+
+
 def run_on_android(config, *, serial: str | None = None, all_devices: bool = False,
                    apk: Path | None = None, timeout_s: float = 600.0, rounds: int | None = None,
                    cooldown_ms: int = 0, eval_limit: int | None = DEFAULT_LIMIT,
@@ -109,18 +129,15 @@ def run_on_android(config, *, serial: str | None = None, all_devices: bool = Fal
     several phones a failing one gives error rows instead. Ctrl-C raises a KeyboardInterrupt
     holding the rows finished before (``rows``).
     """
-    from ..harness import validate
-
-    validate(config)
     check_timeout(timeout_s)
-    runs = run_settings(config, rounds=rounds, cooldown_ms=cooldown_ms)
-    phones = _phones(serial, all_devices, min(15.0, timeout_s))
-    paths = android_artifacts(config, progress=progress, notice=notice)
-    with tempfile.TemporaryDirectory(prefix="coordatt-eval-") as staging:
-        sample = None
-        if config.eval_dir is not None:
-            sample = stage_eval(config.eval_dir, paths, Path(staging), limit=eval_limit,
-                                verbose=config.verbose, notice=notice)
+    phones: list[tuple[str, str]] = []
+
+    def choose() -> None:  # no adb, no phone, an unauthorised one: before any export
+        phones.extend(_phones(serial, all_devices, min(15.0, timeout_s)))
+
+    with _prepared(config, rounds=rounds, cooldown_ms=cooldown_ms, eval_limit=eval_limit,
+                   progress=progress, notice=notice, before_export=choose) as (runs, paths,
+                                                                               sample):
         if setup is not None:
             setup.update(_setup(runs, phones, sample))
         folder = sample.folder if sample else None
@@ -148,18 +165,11 @@ def write_farm_spec(config, out_dir: Path, *, apk: Path | None = None, timeout_s
                     eval_limit: int | None = DEFAULT_LIMIT, progress: bool = True,
                     notice: Callable[[str], None] = lambda text: None) -> dict[str, Path]:
     """The same run as an AWS Device Farm job in ``out_dir`` (devicefarm.py); no phone needed."""
-    from ..harness import validate
     from .devicefarm import write_farm_job
 
-    validate(config)
     check_timeout(timeout_s)
-    runs = run_settings(config, rounds=rounds, cooldown_ms=cooldown_ms)
-    paths = android_artifacts(config, progress=progress, notice=notice)
-    with tempfile.TemporaryDirectory(prefix="coordatt-eval-") as staging:
-        sample = None
-        if config.eval_dir is not None:
-            sample = stage_eval(config.eval_dir, paths, Path(staging), limit=eval_limit,
-                                verbose=config.verbose, notice=notice)
+    with _prepared(config, rounds=rounds, cooldown_ms=cooldown_ms, eval_limit=eval_limit,
+                   progress=progress, notice=notice) as (runs, paths, sample):
         return write_farm_job(out_dir, paths, runs, apk=apk,
                               eval_folder=sample.folder if sample else None,
                               timeout_s=timeout_s)
