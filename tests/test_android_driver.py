@@ -241,14 +241,6 @@ def test_disappearing_phone(phone, artifacts):
     assert time.monotonic() - started < 5
 
 
-def test_hot_phone_rows_keep_their_conditions(phone, artifacts):
-    phone.mode("hot")
-    rows = run_on_device(artifacts, settings=quick(), timeout_s=20)
-    assert all(r["conditions"]["thermal_status_end"] == 3 for r in rows)
-    assert not all(r["conditions"]["screen_on"] for r in rows)
-    assert not all(r["conditions"]["foreground"] for r in rows)
-
-
 def test_failed_check_flags_the_row(phone, artifacts):
     phone.mode("check-failed")
     damaged = artifacts[3].with_name(artifacts[3].name + ".check.bin")
