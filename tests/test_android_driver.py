@@ -489,18 +489,20 @@ def test_cli_a_phone_that_disappears_gives_error_rows(bench, phone, capsys):
     assert "note: FAKE0002: FAKE0002 disconnected" in captured.err
 
 
-def test_cli_slow_and_unauthorized_phones_do_not_hold_the_others(bench, phone, monkeypatch,
+def test_cli_slow_unauthorized_and_absent_phones_do_not_hold_the_others(bench, phone, monkeypatch,
                                                                   capsys):
     phone.serials("FAKE0001", "FAKE0002", "FAKE0003").mode(
         "ok", FAKE0002="slow", FAKE0003="unauthorized")
     monkeypatch.setenv("FAKE_ADB_SLOW_S", "60")
     started = time.monotonic()
-    code, doc = bench("--all-devices", "--device-timeout", "4")
+    code, doc = bench("--serial", "FAKE0001,FAKE0002,FAKE0003,FAKE0009", "--device-timeout", "4")
     assert time.monotonic() - started < 20
     errors = {}
     for row in doc["results"]:
         errors.setdefault(row["device_serial"], set()).add(row["error"])
     assert errors["FAKE0001"] == {None}
+    (absent,) = errors["FAKE0009"]
+    assert "device FAKE0009 is not connected" in absent
     (slow,) = errors["FAKE0002"]
     assert "wrote no readable files/benchmark_results.json within" in slow
     (unauthorized,) = errors["FAKE0003"]
