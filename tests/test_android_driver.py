@@ -260,6 +260,18 @@ def test_failure_file_of_another_run_is_not_this_runs(phone, monkeypatch):
         run_benchmark(select_device(), quick(), timeout_s=1)
 
 
+def test_row_without_runtime_stays_an_error_row(phone):
+    from coordatt.bench.android.run import tag_rows
+    from coordatt.bench.device_logs.rows import make_row
+    from coordatt.bench.report import make_results
+
+    (row,) = tag_rows(select_device(), [{"runtime": None, "artifact": "x.onnx",
+                                         "error": "no sidecar", "device_info": None}])
+    assert (row["runtime"], row["error"], row["flagged"]) == ("unknown", "no sidecar", None)
+    full = make_row(source="android-app", samples_ms=[], artifact="x.onnx") | row
+    make_results({}, {}, [full])  # a valid results row
+
+
 def test_install_apk(phone, artifacts, tmp_path):
     apk = tmp_path / "app-debug.apk"
     apk.write_bytes(b"PK\x03\x04")

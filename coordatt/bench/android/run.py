@@ -261,6 +261,9 @@ def tag_rows(device: AndroidDevice, rows: list[dict[str, Any]]) -> list[dict[str
         row["device_serial"] = device.serial
         row["source"] = "android-app"
         row["peak_rss_mb"] = None  # whole-process PSS is not this artifact's: see "memory"
+        if row.get("runtime") is None:  # the app could not read its sidecar: an error row
+            row["runtime"] = "unknown"
+            row["error"] = row.get("error") or "the app named no runtime for this artifact"
         check = row.get("check")
         if isinstance(check, dict) and check.get("status") in ("failed", "error") and \
                 not row.get("flagged"):
