@@ -226,6 +226,13 @@ def test_failed_file_ends_the_wait(phone, artifacts):
     assert any("FAILED" in line for line in info.value.details)
 
 
+def test_results_the_schema_cannot_hold_are_refused(phone, artifacts):
+    phone.mode("bad-row")
+    with pytest.raises(NoResult, match="coordatt cannot use .*'top1' is 1.5.*fraction") as info:
+        run_on_device(artifacts, settings=quick(), timeout_s=20)
+    assert "\n" not in info.value.message
+
+
 def test_unreadable_push_says_so(phone, artifacts):
     phone.mode("chmod-fails")
     with pytest.raises(DeviceNotReady, match="could not make /data/local/tmp/coordatt "

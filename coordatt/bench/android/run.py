@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from coordatt.bench.device_logs import DeviceLogError, parse_device_log
+from coordatt.bench.report import SCHEMA, validate_results
 
 from .adb import (
     AdbTimeout,
@@ -178,7 +179,13 @@ def run_benchmark(device: AndroidDevice, settings: RunSettings, *, package: str 
                          f"{settings.run_id!r} (a file of an earlier run, or an app too old "
                          "to write run_id: install the current one with --apk)")
             return None
-        return tag_rows(device, doc[1])
+        rows = tag_rows(device, doc[1])
+        try:  # a row results.json cannot hold is the app's mistake, said now, in one line
+            validate_results({"schema": SCHEMA, "machine": {}, "config": {}, "results": rows})
+        except ValueError as e:
+            raise NoResult(f"the app wrote a {name} coordatt cannot use ({e}); update the app "
+                           "or coordatt so their schemas match") from None
+        return rows
 
     def gave_up() -> None:
         failed = poll("run-as", package, "cat", FAILED_FILE)
