@@ -50,7 +50,8 @@ def _shell(*args: str) -> str:
 
 
 def _wait_script(run: RunSettings, package: str, timeout_s: float) -> str:
-    """Wait for this run's results (its run_id) or the app's failure file, at most timeout_s."""
+    """Wait for this run's results or the app's failure file (each names its run_id), at most
+    timeout_s."""
     out = f'"$DEVICEFARM_LOG_DIR/benchmark_results_{run.threads}t.json"'
     cat = _shell("run-as", package, "cat", RESULT_FILE)
     failed = _shell("run-as", package, "cat", FAILED_FILE)
@@ -61,7 +62,8 @@ def _wait_script(run: RunSettings, package: str, timeout_s: float) -> str:
         f"    echo 'coordatt-bench: results of run {run.run_id} ({run.threads} thread(s))'",
         "    break",
         "  fi",
-        f"  if {failed} > /tmp/coordatt_failed.txt 2>/dev/null; then",
+        f"  if {failed} > /tmp/coordatt_failed.txt 2>/dev/null && "
+        f"grep -q {run.run_id} /tmp/coordatt_failed.txt; then",
         "    echo \"coordatt-bench: the app gave up: $(cat /tmp/coordatt_failed.txt)\"",
         "    exit 1",
         "  fi",
@@ -101,7 +103,7 @@ def spec_phases(runs: list[RunSettings], payload_sha256: str, *, package: str = 
                  _adb("shell " + shlex.join(start_command(run, package, remote_dir))),
                  _wait_script(run, package, timeout_s)]
     post_test = [
-        _adb("logcat -d -s coordatt:* coordatt-bench:* AndroidRuntime:E") +
+        _adb("logcat -d -s 'coordatt:*' 'coordatt-bench:*' 'AndroidRuntime:E'") +
         ' > "$DEVICEFARM_LOG_DIR/logcat.txt"',
         _shell("run-as", package, "cat", "files/benchmark_results.partial.json") +
         ' > "$DEVICEFARM_LOG_DIR/benchmark_results.partial.json" || true',
