@@ -4,6 +4,7 @@ evaluation on the phone, and the AWS Device Farm job."""
 
 import hashlib
 import json
+import os
 import time
 
 import pytest
@@ -254,3 +255,48 @@ def test_cli_farm_spec(bench, phone, artifacts, tmp_path, capsys):
                            for p in android.device.android_files(a))
     readme = (farm / "README.md").read_text()
     assert "COORDATT_PAYLOAD_URL" in readme and manifest["runs"][0]["run_id"] in readme
+
+
+@pytest.mark.parametrize("mode", ["ok", "failed"])
+def test_farm_spec_runs_against_the_fake_phone(phone, artifacts, tmp_path, monkeypatch, mode):
+    """Every command of the spec, in bash as on Device Farm's host, against the fake phone."""
+    import shutil
+    import subprocess
+
+    yaml = pytest.importorskip("yaml")
+    for tool in ("bash", "curl", "unzip", "sha256sum"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed")
+    from coordatt.bench.android.devicefarm import write_farm_job
+
+    run = RunSettings(iters=4, warmup=0, threads=2)
+    written = write_farm_job(tmp_path / "farm", artifacts, [run], timeout_s=20)
+    spec = yaml.safe_load(written["spec"].read_text())
+    logs, work = tmp_path / "logs", tmp_path / "host"
+    logs.mkdir()
+    work.mkdir()
+    phone.mode(mode)
+    monkeypatch.setenv("FAKE_ADB_DELAY_S", "0")
+    env = {**os.environ, "DEVICEFARM_DEVICE_UDID": "FAKE0001", "DEVICEFARM_LOG_DIR": str(logs),
+           "COORDATT_PAYLOAD_URL": written["payload"].resolve().as_uri()}
+    failed = []
+    for phase in ("install", "pre_test", "test", "post_test"):
+        for command in spec["phases"][phase]["commands"]:
+            done = subprocess.run(["bash", "-c", command], cwd=work, env=env, timeout=60,
+                                  capture_output=True, text=True)
+            if done.returncode != 0:
+                failed.append((phase, done.stdout + done.stderr))
+    pushed = phone.storage() / "data/local/tmp/coordatt"
+    assert sorted(p.name for p in pushed.iterdir()) == sorted(
+        p.name for a in artifacts[:-1] for p in android.device.android_files(a))
+    assert phone.state("chmod") == "/data/local/tmp/coordatt"
+    assert phone.state("stay_on") == "0"  # post_test put the screen setting back
+    assert (logs / "logcat.txt").exists() and (logs / "getprop.txt").exists()
+    if mode == "failed":  # the test phase fails with the app's reason, at once
+        ((phase, text),) = failed
+        assert phase == "test" and "the app gave up: final write failed: ENOSPC" in text
+        return
+    assert failed == []
+    doc = json.loads((logs / "benchmark_results_2t.json").read_text())
+    assert doc["config"]["run_id"] == run.run_id and doc["config"]["threads"] == 2
+    assert sorted(r["runtime"] for r in doc["results"]) == RUNTIMES

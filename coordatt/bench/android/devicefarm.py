@@ -55,6 +55,7 @@ def _wait_script(run: RunSettings, package: str, timeout_s: float) -> str:
     out = f'"$DEVICEFARM_LOG_DIR/benchmark_results_{run.threads}t.json"'
     cat = _shell("run-as", package, "cat", RESULT_FILE)
     failed = _shell("run-as", package, "cat", FAILED_FILE)
+    failed_out = '"$DEVICEFARM_LOG_DIR/benchmark_failed.txt"'
     return "\n".join([
         f"end=$(( $(date +%s) + {int(timeout_s)} ))",
         "while true; do",
@@ -62,9 +63,8 @@ def _wait_script(run: RunSettings, package: str, timeout_s: float) -> str:
         f"    echo 'coordatt-bench: results of run {run.run_id} ({run.threads} thread(s))'",
         "    break",
         "  fi",
-        f"  if {failed} > /tmp/coordatt_failed.txt 2>/dev/null && "
-        f"grep -q {run.run_id} /tmp/coordatt_failed.txt; then",
-        "    echo \"coordatt-bench: the app gave up: $(cat /tmp/coordatt_failed.txt)\"",
+        f"  if {failed} > {failed_out} 2>/dev/null && grep -q {run.run_id} {failed_out}; then",
+        f"    echo \"coordatt-bench: the app gave up: $(tail -n +2 {failed_out})\"",
         "    exit 1",
         "  fi",
         "  if [ \"$(date +%s)\" -ge \"$end\" ]; then",
