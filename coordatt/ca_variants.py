@@ -7,10 +7,13 @@ variant is built from a loaded block, copying its weights.
 Choices (each equal to the official block to float rounding, tested against its reference):
 
 - ``pool``: ``"avg_pool"`` (``avg_pool2d`` with static kernels, the model's own) or ``"dwconv"``,
-  each directional mean as a depthwise convolution with a constant 1/W (1/H) kernel. XNNPACK's
-  subgraph has no int8 average pooling, so in an int8 ``.pte`` an ``avg_pool2d`` runs in fp32
-  between two Converts; a depthwise convolution is quantized like any other (per-channel weights:
-  every 1/W weight is exactly 127 x its scale) and runs in int8.
+  each directional mean as depthwise convolutions with constant kernels. XNNPACK's subgraph has
+  no int8 average pooling, so in an int8 ``.pte`` an ``avg_pool2d`` runs in fp32 between two
+  Converts; a depthwise convolution is quantized like any other (per-channel weights: every 1/k
+  weight is exactly 127 x its scale) and runs in int8. XNNPACK's int8 depthwise kernels take at
+  most 25 taps (a 1x28 depthwise convolution ran as a grouped IGEMM, many times slower), so a
+  mean over L > 25 positions is a chain of strided means over disjoint windows, L = k1 x k2 x ...
+  with every k <= 25 (a mean of equal-sized means is the mean): 56 = 14 x 4, 112 = 16 x 7.
 - ``encode``: ``"joint"`` (concatenate both pooled maps, encode once, slice back, as the paper) or
   ``"apart"``: the encoder (1x1 conv, eval-mode BN, h-swish) acts on each position alone, so
   encoding the two maps one after the other is the same function without the concat, the
@@ -32,7 +35,9 @@ from torch import nn
 
 from .layers import CoordAtt
 
-__all__ = ["CHOICES", "CoordAttVariant", "with_ca_variant", "ca_input_sizes"]
+__all__ = ["CHOICES", "CoordAttVariant", "with_ca_variant", "ca_input_sizes", "mean_factors"]
+
+MAX_DWCONV_TAPS = 25  # XNNPACK's largest int8 depthwise (unipass) kernel
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "pool": ("avg_pool", "dwconv"),
@@ -52,6 +57,20 @@ def _check(choices: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
+def mean_factors(length: int, max_taps: int = MAX_DWCONV_TAPS) -> list[int]:
+    """Window sizes whose strided means, one after the other, average ``length`` positions: the
+    largest divisor <= ``max_taps`` first; ``[length]`` when it has no such factorisation (a
+    prime above ``max_taps``)."""
+    factors, rest = [], length
+    while rest > max_taps:
+        k = next((d for d in range(max_taps, 1, -1) if rest % d == 0), None)
+        if k is None:
+            return [length]
+        factors.append(k)
+        rest //= k
+    return factors + [rest] if rest > 1 or not factors else factors
+
+
 class CoordAttVariant(nn.Module):
     """An eval-only CoordAtt for an input of ``height`` x ``width``, built from a CoordAtt's
     weights (copied) with the formulation ``choices`` (see the module docstring)."""
@@ -69,12 +88,15 @@ class CoordAttVariant(nn.Module):
             self.bn1_w = copy.deepcopy(block.bn1)
         self.conv_h = copy.deepcopy(block.conv_h)
         self.conv_w = copy.deepcopy(block.conv_w)
-        if self.choices["pool"] == "dwconv":
+        if self.choices["pool"] == "dwconv":  # kernels [C, 1, 1, k] along W, [C, 1, k, 1] along H
             dtype = block.conv1.weight.dtype
-            self.register_buffer("pool_h_weight", torch.full((channels, 1, 1, width), 1.0 / width,
-                                                             dtype=dtype))
-            self.register_buffer("pool_w_weight", torch.full((channels, 1, height, 1),
-                                                             1.0 / height, dtype=dtype))
+            self.pool_h_taps, self.pool_w_taps = mean_factors(width), mean_factors(height)
+            for i, k in enumerate(self.pool_h_taps):
+                self.register_buffer(f"pool_h_weight{i}",
+                                     torch.full((channels, 1, 1, k), 1.0 / k, dtype=dtype))
+            for i, k in enumerate(self.pool_w_taps):
+                self.register_buffer(f"pool_w_weight{i}",
+                                     torch.full((channels, 1, k, 1), 1.0 / k, dtype=dtype))
         self.eval()
 
     def train(self, mode: bool = True) -> CoordAttVariant:
@@ -86,9 +108,13 @@ class CoordAttVariant(nn.Module):
         """x: float32 [N, C, height, width] -> [N, C, height, width]."""
         h, w = self.height, self.width
         if self.choices["pool"] == "dwconv":
-            groups = x.shape[1]
-            x_h = F.conv2d(x, self.pool_h_weight, groups=groups)  # [N, C, H, 1]
-            x_w = F.conv2d(x, self.pool_w_weight, groups=groups)  # [N, C, 1, W]
+            x_h, x_w = x, x
+            for i, k in enumerate(self.pool_h_taps):  # ends as [N, C, H, 1]
+                x_h = F.conv2d(x_h, getattr(self, f"pool_h_weight{i}"), stride=(1, k),
+                               groups=x.shape[1])
+            for i, k in enumerate(self.pool_w_taps):  # ends as [N, C, 1, W]
+                x_w = F.conv2d(x_w, getattr(self, f"pool_w_weight{i}"), stride=(k, 1),
+                               groups=x.shape[1])
         else:
             x_h = F.avg_pool2d(x, (1, w))
             x_w = F.avg_pool2d(x, (h, 1))

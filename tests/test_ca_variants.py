@@ -11,7 +11,7 @@ from official_mbv2_ca import OfficialCoordAtt, OfficialMobileNetV2, randomize_bn
 
 import coordatt
 from coordatt import CoordAtt
-from coordatt.ca_variants import CHOICES, CoordAttVariant, with_ca_variant
+from coordatt.ca_variants import CHOICES, CoordAttVariant, mean_factors, with_ca_variant
 
 ALL_CHOICES = [dict(zip(CHOICES, values)) for values in itertools.product(*CHOICES.values())]
 
@@ -29,7 +29,8 @@ def _official_pair(channels=48):
 
 
 @pytest.mark.parametrize("choices", ALL_CHOICES, ids=_ids)
-@pytest.mark.parametrize("shape", [(2, 48, 14, 14), (1, 48, 12, 7), (1, 48, 1, 5)])
+@pytest.mark.parametrize("shape", [(2, 48, 14, 14), (1, 48, 12, 7), (1, 48, 1, 5),
+                                   (1, 8, 28, 56)])  # 28 = 14 x 2, 56 = 14 x 4: chained means
 def test_equals_the_official_block(choices, shape):
     ours, ref = _official_pair(shape[1])
     x = torch.randn(shape)
@@ -65,6 +66,13 @@ def test_the_official_checkpoint_keeps_its_logits(tmp_path):
     assert all(torch.equal(v, model.state_dict()[k]) for k, v in state.items())
 
 
+def test_mean_factors_keep_every_window_within_xnnpack_dwconv_taps():
+    assert mean_factors(7) == [7] and mean_factors(25) == [25]
+    assert mean_factors(28) == [14, 2] and mean_factors(56) == [14, 4]
+    assert mean_factors(112) == [16, 7] and mean_factors(100) == [25, 4]
+    assert mean_factors(29) == [29]  # a prime above 25: one kernel, correct if slow
+
+
 def test_bad_choices_name_the_valid_ones():
     block = CoordAtt(16).eval()
     with pytest.raises(ValueError, match="unknown pool 'max'; choose from avg_pool, dwconv"):
@@ -92,6 +100,6 @@ def test_fp32_lowers_to_one_delegate(choices):
 
     torch.manual_seed(0)
     block = randomize_bn(CoordAtt(16)).eval()
-    x = torch.randn(1, 16, 8, 6)
+    x = torch.randn(1, 16, 8, 30)  # 30 = 15 x 2: a chained pooling
     _, report = lower_to_pte(with_ca_variant(block, x, **choices), x)
     assert report["delegates"] == 1 and report["non_delegated_ops"] == 0, report

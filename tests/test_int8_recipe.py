@@ -79,14 +79,16 @@ def test_ca_int8_pool_is_one_int8_delegate_without_convert(tmp_path):
     from coordatt.export.pte import lower_to_pte
 
     model = _tiny_ca()
-    x = torch.randn(1, 3, 32, 32)
-    calibration = [torch.randn(1, 3, 32, 32) for _ in range(4)]
+    x = torch.randn(1, 3, 112, 112)  # CA at 28x28: each mean chained, 28 = 14 x 2
+    calibration = [torch.randn(1, 3, 112, 112) for _ in range(2)]
     program = quantize_int8(model, x, calibration, recipe="ca-int8-pool")
     data, report = lower_to_pte(program, x)
     assert report["delegates"] == 1 and report["non_delegated_ops"] == 0, report
     rows = _profile_rows(data, x, tmp_path)
-    # 3 depthwise convs of the network, 2 poolings of each of its two CA blocks
-    assert rows["Convolution (NHWC, QC8) DWConv"] == 3 + 2 * 2, rows
+    # 3 depthwise convs of the network, 2 poolings of 2 steps in each of its two CA blocks, all
+    # XNNPACK depthwise kernels (a 28-tap one would run as a grouped IGEMM), the stem the IGEMM
+    assert rows["Convolution (NHWC, QC8) DWConv"] == 3 + 2 * 2 * 2, rows
+    assert rows["Convolution (NHWC, QC8) IGEMM"] == 1, rows
     assert rows["Convert (NC)"] == 2, rows  # the network's input and output only
     assert not [name for name in rows if "F32" in name or "Pooling" in name], rows
     assert not any(name.startswith(("Sigmoid", "HardSwish", "Slice", "Copy")) for name in rows)
