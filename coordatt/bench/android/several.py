@@ -8,6 +8,7 @@ finish, tagged with its serial; the other phones finish. Rows come back in seria
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import signal
 import time
@@ -36,10 +37,9 @@ def connected_serials(timeout_s: float = 15.0) -> list[tuple[str, str]]:
 def app_runtimes(sidecar: dict, suffix: str) -> list[str]:
     """The runtimes the app gives rows for on one artifact (docs/formats.md): an ``.onnx`` runs
     on ONNX Runtime's CPU provider and on its XNNPACK provider."""
-    from coordatt.bench.subjects import runtime_of
+    from coordatt.runtime import runtime_for
 
-    runtime = runtime_of(sidecar) if suffix != ".tflite" else (
-        "litert-int8" if sidecar.get("precision") == "int8" else "litert")
+    runtime = runtime_for(sidecar.get("format"), sidecar.get("backend"), sidecar.get("precision"))
     if runtime is None:
         return []
     if suffix == ".onnx":
@@ -47,15 +47,22 @@ def app_runtimes(sidecar: dict, suffix: str) -> list[str]:
     return [runtime]
 
 
+def _sidecar(path: Path) -> dict:
+    """The artifact's sidecar as JSON (checked when it was chosen), {} when unreadable."""
+    try:
+        data = json.loads(path.with_name(path.name + ".json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def expected_rows(artifacts: list[Path], runs: list[RunSettings]) -> list[dict[str, Any]]:
     """(artifact, runtime, threads) of every row a run of ``artifacts`` should give."""
-    from coordatt.export.sidecar import read_sidecar
-
     wanted = []
     for path in artifacts:
         if path.suffix not in ANDROID_FORMATS:
             continue
-        sidecar = read_sidecar(path) or {}
+        sidecar = _sidecar(path)
         for runtime in app_runtimes(sidecar, path.suffix):
             for run in runs:
                 if run.runtimes and runtime not in run.runtimes:
