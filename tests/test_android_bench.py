@@ -60,6 +60,7 @@ def test_cli_one_phone_table_and_results(bench, phone, capsys):
     assert len(doc["results"]) == 2 * len(RUNTIMES)
     android_setup = doc["config"]["android"]
     assert android_setup["rounds"] == 2 and android_setup["cooldown_ms"] == 50
+    assert doc["config"]["block_size"] == 2 and "on the phone" in doc["config"]["input"]
     assert set(android_setup["run_ids"]) == {"1", "2"}
     assert doc["config"]["isolation"].startswith("one app process per phone")
     row = doc["results"][0]
@@ -208,7 +209,7 @@ def test_cli_eval_on_the_phone(bench, phone, artifacts, tmp_path, monkeypatch, c
     assert fp32["eval_images"] == len(known) and fp32["eval_skipped"] == 12 - len(known)
     assert fp32["top1"] == pytest.approx(host_top1) and fp32["top1_agreement"] == 1.0
     assert int8["top1_agreement"] < 1.0  # the phone's own numbers, not the host's
-    assert doc["config"]["android"]["eval"]["images"] == 12
+    assert doc["config"]["eval"]["images"] == 12 and doc["config"]["eval"]["limit"] == 12
     assert "top-1 on" in captured.out and "labelled images on the phone" in captured.out
     assert "wolf" in captured.err  # its images are skipped, said once
     start = next(c for c in phone.shell_calls() if c.startswith("am start"))

@@ -151,13 +151,20 @@ def run_on_android(config, *, serial: str | None = None, all_devices: bool = Fal
 
 
 def _setup(runs: list[RunSettings], phones: list[tuple[str, str]], sample) -> dict[str, Any]:
-    return {"isolation": "one app process per phone and thread count (am start -S); artifacts "
-                         "round-robin in blocks on the phone",
-            "android": {"serials": [s for s, _ in phones], "rounds": runs[0].block_rounds,
-                        "cooldown_ms": runs[0].cooldown_ms,
-                        "run_ids": {str(r.threads): r.run_id for r in runs},
-                        "runtimes": list(runs[0].runtimes) if runs[0].runtimes else None,
-                        "eval": sample.config if sample else None}}
+    """What results.json's config says of a phone run (over the host's keys of the same name)."""
+    first = runs[0]
+    setup: dict[str, Any] = {
+        "block_size": -(-first.iters // first.block_rounds),  # the largest block, as the app's
+        "isolation": "one app process per phone and thread count (am start -S); artifacts "
+                     "round-robin in blocks on the phone",
+        "input": "the app's, preprocessed on the phone as each artifact's sidecar says",
+        "android": {"serials": [s for s, _ in phones], "rounds": first.block_rounds,
+                    "cooldown_ms": first.cooldown_ms,
+                    "run_ids": {str(r.threads): r.run_id for r in runs},
+                    "runtimes": list(first.runtimes) if first.runtimes else None}}
+    if sample is not None:
+        setup["eval"] = sample.config  # the sample pushed, evaluated on the phone
+    return setup
 
 
 def write_farm_spec(config, out_dir: Path, *, apk: Path | None = None, timeout_s: float = 600.0,
