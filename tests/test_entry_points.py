@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from process_group import process_group
 
 BIN = Path(sys.executable).parent
 
@@ -28,19 +29,13 @@ def test_signal_while_importing(command, sig, tmp_path):
     script = BIN / command
     if not script.exists():
         pytest.skip(f"{command} is not installed in this environment")
-    proc = subprocess.Popen([str(script), "--help"], cwd=tmp_path, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    try:
+    with process_group([str(script), "--help"], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True, terminal_sigint=True) as proc:
         time.sleep(0.4)  # python is up, torch (~2 s) is still importing
         if proc.poll() is not None:
             pytest.skip("the command finished before the signal could be sent")
         os.killpg(proc.pid, sig)
         err = proc.communicate(timeout=60)[1]
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
     assert proc.returncode == 130, err
     assert "Traceback" not in err and err.strip().count("\n") == 0, err
     assert err.startswith("interrupted"), err

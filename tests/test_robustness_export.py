@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import torch
+from process_group import process_group
 from torch import nn
 
 import coordatt
@@ -330,13 +331,13 @@ FACTORY = textwrap.dedent("""
 """)
 
 
-def _start(tmp_path, out, marker_env=None):
+def _command(tmp_path, out, marker_env=None):
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1",
            **(marker_env or {})}
-    return subprocess.Popen(
-        [sys.executable, "-m", "coordatt.export.cli", "--format", "onnx", "--model",
-         "tinyfac:tiny", "--input-size", "64", "--output-dir", str(out)],
-        cwd=tmp_path, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    args = [sys.executable, "-m", "coordatt.export.cli", "--format", "onnx", "--model",
+            "tinyfac:tiny", "--input-size", "64", "--output-dir", str(out)]
+    return args, {"cwd": tmp_path, "env": env, "stderr": subprocess.PIPE,
+                  "stdout": subprocess.DEVNULL, "text": True}
 
 
 def _signal_at(proc, marker: str, sig: int) -> str:
@@ -359,9 +360,10 @@ def test_sigterm_and_ctrl_c_leave_nothing(tmp_path):
     """SIGTERM while the model is built, SIGINT while the ONNX exporter runs (two processes at
     once): exit 130, one line, no temporary and no folder the run created."""
     (tmp_path / "tinyfac.py").write_text(FACTORY)
-    building = _start(tmp_path, tmp_path / "a" / "b", {"TINY_SLOW_BUILD": "1"})
-    lowering = _start(tmp_path, tmp_path / "c" / "d")
-    with ThreadPoolExecutor(2) as pool:
+    args_b, kw_b = _command(tmp_path, tmp_path / "a" / "b", {"TINY_SLOW_BUILD": "1"})
+    args_l, kw_l = _command(tmp_path, tmp_path / "c" / "d")
+    with process_group(args_b, **kw_b) as building, process_group(args_l, **kw_l) as lowering, \
+            ThreadPoolExecutor(2) as pool:
         err_build = pool.submit(_signal_at, building, "BUILDING", signal.SIGTERM)
         err_lower = pool.submit(_signal_at, lowering, "exporting to ONNX", signal.SIGINT)
         err_build, err_lower = err_build.result(), err_lower.result()

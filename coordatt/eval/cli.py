@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 
 from ..errors import path_arg
@@ -97,8 +98,11 @@ def _evaluate(args) -> int:
     print(render_table(doc))
     try:
         written = write_eval(doc, args.output_dir)
-    except OSError as e:
-        print(f"error: cannot write {args.output_dir}: {e.strerror or e}", file=sys.stderr)
+    except OSError as e:  # a full disk, a folder made read-only meanwhile: keep the results
+        fallback = Path(tempfile.mkdtemp(prefix="coordatt-eval-"))
+        write_eval(doc, fallback)
+        print(f"error: cannot write results to {args.output_dir} ({e.strerror or e}); saved "
+              f"them to {fallback}", file=sys.stderr)
         return 1
     print(f"written: {', '.join(str(p) for p in written.values())}")
     rows = doc["results"]

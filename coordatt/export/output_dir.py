@@ -27,7 +27,7 @@ except ImportError:  # Windows: no advisory locks; the commit re-check still run
     fcntl = None
 
 __all__ = ["check_output_dir", "remove_empty", "locked", "remove_stale_temporaries",
-           "signals_deferred",
+           "signals_deferred", "alive",
            "LOCK_NAME", "LOCK_TIMEOUT_S"]
 
 LOCK_NAME = ".coordatt-export.lock"
@@ -60,7 +60,8 @@ def remove_empty(folders: list[Path]) -> None:
             return  # not empty (or gone): leave it and its parents
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` may still be writing (this process counts: a thread may be)."""
     if pid == os.getpid():
         return True  # another export in this process (a thread) may be writing it
     try:
@@ -81,7 +82,7 @@ def remove_stale_temporaries(folder: Path) -> list[str]:
         return removed
     for entry in entries:
         found = _OURS.match(entry.name)
-        if not found or _alive(int(found.group(1) or found.group(2))):
+        if not found or alive(int(found.group(1) or found.group(2))):
             continue
         try:
             if entry.is_dir(follow_symlinks=False):

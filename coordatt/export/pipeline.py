@@ -40,6 +40,7 @@ from .output_dir import (
     remove_stale_temporaries,
     signals_deferred,
 )
+from .placement import commit, recover
 from .subject import ModelInfo, check_capture, prepare_from_config, prepare_module, safe_name
 
 __all__ = ["ExportConfig", "ExportResult", "Target", "plan", "export", "export_model",
@@ -303,13 +304,15 @@ def _export_prepared(info: ModelInfo, config: ExportConfig, targets: list[Target
     identity = info.identity(config.quantize, config.calibration_dir, config.int8_recipe)
     folder = Path(config.output_dir)
     with locked(folder):
-        stale = remove_stale_temporaries(folder)
+        # what killed exports left: said even when this export is refused just below
+        for note in recover(folder):  # before the temporaries go: it needs some of them
+            warnings.warn(note, UserWarning, stacklevel=3)
+        if stale := remove_stale_temporaries(folder):
+            warnings.warn(f"removed {len(stale)} temporaries left in {folder} by interrupted "
+                          f"exports: {', '.join(stale[:3])}{' ...' if len(stale) > 3 else ''}",
+                          UserWarning, stacklevel=3)
         for target in targets:  # fail early; checked again at each artifact's commit
             sidecars.check_overwrite(target.path, identity, config.overwrite)
-    if stale:
-        warnings.warn(f"removed {len(stale)} temporaries left in {folder} by interrupted "
-                      f"exports: {', '.join(stale[:3])}{' ...' if len(stale) > 3 else ''}",
-                      UserWarning, stacklevel=3)
     check_finite_state(info.model)
     example = torch.zeros(1, 3, *info.input_size)
     with quiet(verbose):
@@ -354,6 +357,7 @@ def _export_one(target: Target, info: ModelInfo, config: ExportConfig, identity:
     tmp = target.path.with_name(f".tmp-{os.getpid()}-{secrets.token_hex(4)}-"
                                 f"{target.path.name}")
     tmp_check = tmp.with_name(tmp.name + CHECK_SUFFIX)
+    tmp_sidecar = None
     try:
         report, verification = target_impl.produce(
             target, tmp, info, example, config, inputs, reference,
@@ -368,17 +372,20 @@ def _export_one(target: Target, info: ModelInfo, config: ExportConfig, identity:
                                     verification, seconds)
         doc["artifact"] = target.path.name
         doc["check"] = check
+        sidecar_path = sidecars.sidecar_path(target.path)
+        tmp_sidecar = sidecars.write_json_temporary(sidecar_path, doc)
         with locked(folder), signals_deferred():  # another export may have written here
             sidecars.check_overwrite(target.path, identity, config.overwrite)
-            # sidecar first: an artifact is never left without the sidecar naming it ours
-            sidecar_path = sidecars.write_json_atomic(sidecars.sidecar_path(target.path),
-                                                      doc)
-            os.replace(tmp_check, check_path(target.path))
-            sidecars.replace_path(tmp, target.path)
+            # artifact first, sidecar last (the record that makes the pair ours), through a
+            # journal that the next run completes if this process is killed (placement.py)
+            commit([(tmp, target.path), (tmp_check, check_path(target.path)),
+                    (tmp_sidecar, sidecar_path)])
     finally:
         if tmp.exists():
             shutil.rmtree(tmp) if tmp.is_dir() else tmp.unlink()
         tmp_check.unlink(missing_ok=True)
+        if tmp_sidecar is not None:
+            tmp_sidecar.unlink(missing_ok=True)
     return ExportResult(target, sidecar_path, doc["size_bytes"], seconds, report,
                         verification)
 

@@ -23,7 +23,8 @@ from ..check_file import check_path
 from ..errors import ExportError, check_regular_file, file_kind
 
 __all__ = ["SCHEMA", "sidecar_path", "read_sidecar", "make_sidecar",
-           "check_overwrite", "sha256_file", "sha256_path", "write_json_atomic", "replace_path",
+           "check_overwrite", "sha256_file", "sha256_path", "write_json_atomic",
+           "write_json_temporary", "replace_path",
            "runtime_versions"]
 
 SCHEMA = "coordatt.artifact/2"
@@ -172,8 +173,10 @@ def make_sidecar(target, config, info, identity: dict, artifact: Path, report: d
     }
 
 
-def write_json_atomic(path: Path, doc: dict) -> Path:
-    # the pid in the name lets a later run tell a dead process's leftover from a live one's
+def write_json_temporary(path: Path, doc: dict) -> Path:
+    """``doc`` written whole into a temporary beside ``path`` (``.tmp-<pid>-<name>-...``, the
+    umask's mode), to be moved onto ``path``; the pid in the name lets a later run tell a dead
+    process's leftover from a live one's."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{os.getpid()}-{path.name}-")
     try:
         umask = os.umask(0)
@@ -182,9 +185,18 @@ def write_json_atomic(path: Path, doc: dict) -> Path:
         with os.fdopen(fd, "w") as f:
             json.dump(doc, f, indent=2, allow_nan=False)
             f.write("\n")
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
+
+
+def write_json_atomic(path: Path, doc: dict) -> Path:
+    tmp = write_json_temporary(path, doc)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
         raise
     return path
 

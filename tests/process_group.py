@@ -1,0 +1,34 @@
+"""Commands started by tests in a process group of their own, which is killed on the way out
+whatever happens (an assertion, a timeout, the command's workers outliving it): no test leaves
+a process spinning behind it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def process_group(args: list[str], *, terminal_sigint: bool = False,
+                  **popen) -> Iterator[subprocess.Popen]:
+    """``subprocess.Popen(args, **popen)`` as the leader of a new process group; on exit the
+    whole group gets SIGKILL (the leader may be gone while its children run on) and the leader
+    is reaped. ``terminal_sigint``: SIGINT acts as from a terminal (a test runner started in the
+    background ignores it, and children inherit that)."""
+    if terminal_sigint:
+        popen["preexec_fn"] = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)
+    proc = subprocess.Popen(args, start_new_session=True, **popen)
+    try:
+        yield proc
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass  # the group is empty: every process in it has ended
+        try:
+            proc.communicate(timeout=30)  # reaps the leader, closes its pipes
+        except (subprocess.TimeoutExpired, ValueError):
+            proc.wait(30)
