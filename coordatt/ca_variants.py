@@ -11,9 +11,10 @@ Choices (each equal to the official block to float rounding, tested against its 
   no int8 average pooling, so in an int8 ``.pte`` an ``avg_pool2d`` runs in fp32 between two
   Converts; a depthwise convolution is quantized like any other (per-channel weights: every 1/k
   weight is exactly 127 x its scale) and runs in int8. XNNPACK's int8 depthwise kernels take at
-  most 25 taps (a 1x28 depthwise convolution ran as a grouped IGEMM, many times slower), so a
-  mean over L > 25 positions is a chain of strided means over disjoint windows, L = k1 x k2 x ...
-  with every k <= 25 (a mean of equal-sized means is the mean): 56 = 14 x 4, 112 = 16 x 7.
+  most 25 taps (a 1x28 depthwise convolution ran as a grouped IGEMM, many times slower) and
+  compute a whole tile of 3, 9 or 25 taps per output, so a mean over L positions is a chain of
+  strided means over disjoint windows, L = k1 x k2 x ... (a mean of equal-sized means is the
+  mean), chosen to compute the fewest taps: 56 = 8 x 7, 28 = 7 x 4, 14 = 7 x 2.
 - ``encode``: ``"joint"`` (concatenate both pooled maps, encode once, slice back, as the paper) or
   ``"apart"``: the encoder (1x1 conv, eval-mode BN, h-swish) acts on each position alone, so
   encoding the two maps one after the other is the same function without the concat, the
@@ -27,6 +28,7 @@ Choices (each equal to the official block to float rounding, tested against its 
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Mapping
 
 import torch
@@ -38,6 +40,7 @@ from .layers import CoordAtt
 __all__ = ["CHOICES", "CoordAttVariant", "with_ca_variant", "ca_input_sizes", "mean_factors"]
 
 MAX_DWCONV_TAPS = 25  # XNNPACK's largest int8 depthwise (unipass) kernel
+_DWCONV_TILES = (3, 9, 25)  # taps XNNPACK's unipass depthwise kernels compute per output
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "pool": ("avg_pool", "dwconv"),
@@ -58,17 +61,26 @@ def _check(choices: Mapping[str, str]) -> dict[str, str]:
 
 
 def mean_factors(length: int, max_taps: int = MAX_DWCONV_TAPS) -> list[int]:
-    """Window sizes whose strided means, one after the other, average ``length`` positions: the
-    largest divisor <= ``max_taps`` first; ``[length]`` when it has no such factorisation (a
-    prime above ``max_taps``)."""
-    factors, rest = [], length
-    while rest > max_taps:
-        k = next((d for d in range(max_taps, 1, -1) if rest % d == 0), None)
-        if k is None:
-            return [length]
-        factors.append(k)
-        rest //= k
-    return factors + [rest] if rest > 1 or not factors else factors
+    """Window sizes whose strided means, one after the other, average ``length`` positions, each
+    at most ``max_taps``: of all such factorisations, the one with the fewest taps computed by
+    XNNPACK's depthwise kernels, which compute a whole tile (3, 9 or 25 taps) for every output.
+    ``[length]`` when there is none (a prime above ``max_taps``)."""
+    best = _cheapest_chain(length, max_taps)
+    return list(best[1]) if best is not None else [length]
+
+
+def _tile(taps: int) -> int:
+    return next(t for t in _DWCONV_TILES if t >= taps)
+
+
+@functools.cache
+def _cheapest_chain(length: int, max_taps: int) -> tuple[int, tuple[int, ...]] | None:
+    """(taps computed per output position of the whole chain x ``length``, windows), or None."""
+    options = [(_tile(length), (length,))] if length <= max_taps else []
+    for k in range(2, max_taps + 1):
+        if length % k == 0 and (rest := _cheapest_chain(length // k, max_taps)) is not None:
+            options.append(((length // k) * _tile(k) + rest[0], (k, *rest[1])))
+    return min(options, key=lambda o: (o[0], len(o[1]))) if options else None  # ties: fewer ops
 
 
 class CoordAttVariant(nn.Module):

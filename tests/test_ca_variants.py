@@ -4,6 +4,7 @@ logits, and each lowers to one XNNPACK delegate with no portable operator."""
 
 import copy
 import itertools
+import math
 
 import pytest
 import torch
@@ -30,7 +31,7 @@ def _official_pair(channels=48):
 
 @pytest.mark.parametrize("choices", ALL_CHOICES, ids=_ids)
 @pytest.mark.parametrize("shape", [(2, 48, 14, 14), (1, 48, 12, 7), (1, 48, 1, 5),
-                                   (1, 8, 28, 56)])  # 28 = 14 x 2, 56 = 14 x 4: chained means
+                                   (1, 8, 28, 56)])  # 28 = 7 x 4, 56 = 8 x 7: chained means
 def test_equals_the_official_block(choices, shape):
     ours, ref = _official_pair(shape[1])
     x = torch.randn(shape)
@@ -67,10 +68,15 @@ def test_the_official_checkpoint_keeps_its_logits(tmp_path):
 
 
 def test_mean_factors_keep_every_window_within_xnnpack_dwconv_taps():
-    assert mean_factors(7) == [7] and mean_factors(25) == [25]
-    assert mean_factors(28) == [14, 2] and mean_factors(56) == [14, 4]
-    assert mean_factors(112) == [16, 7] and mean_factors(100) == [25, 4]
+    # the fewest taps computed with XNNPACK's 3/9/25-tap depthwise tiles
+    assert mean_factors(7) == [7] and mean_factors(25) == [25] and mean_factors(14) == [7, 2]
+    assert mean_factors(28) == [7, 4] and mean_factors(56) == [8, 7]
+    assert mean_factors(112) == [8, 7, 2]
     assert mean_factors(29) == [29]  # a prime above 25: one kernel, correct if slow
+    for length in range(1, 130):
+        factors = mean_factors(length)
+        assert math.prod(factors) == length
+        assert len(factors) == 1 or max(factors) <= 25
 
 
 def test_bad_choices_name_the_valid_ones():
@@ -100,6 +106,6 @@ def test_fp32_lowers_to_one_delegate(choices):
 
     torch.manual_seed(0)
     block = randomize_bn(CoordAtt(16)).eval()
-    x = torch.randn(1, 16, 8, 30)  # 30 = 15 x 2: a chained pooling
+    x = torch.randn(1, 16, 8, 30)  # 30 = 3 x 10 or so: a chained pooling
     _, report = lower_to_pte(with_ca_variant(block, x, **choices), x)
     assert report["delegates"] == 1 and report["non_delegated_ops"] == 0, report

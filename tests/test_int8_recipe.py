@@ -79,7 +79,7 @@ def test_ca_int8_pool_is_one_int8_delegate_without_convert(tmp_path):
     from coordatt.export.pte import lower_to_pte
 
     model = _tiny_ca()
-    x = torch.randn(1, 3, 112, 112)  # CA at 28x28: each mean chained, 28 = 14 x 2
+    x = torch.randn(1, 3, 112, 112)  # CA at 28x28: each mean chained, 28 = 7 x 4
     calibration = [torch.randn(1, 3, 112, 112) for _ in range(2)]
     program = quantize_int8(model, x, calibration, recipe="ca-int8-pool")
     data, report = lower_to_pte(program, x)

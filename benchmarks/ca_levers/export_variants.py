@@ -29,7 +29,7 @@ def main(argv: list[str]) -> None:
         choices = dict(kv.split(":") for kv in body.split(",") if kv)
         model = with_ca_variant(info.model, x, **choices)
         export_model(model, name=f"mobilenetv2_ca_{tag}", output_dir=out, formats=["pte"],
-                     preprocess=info.preprocess, labels=info.labels, trained=False,
+                     labels=info.labels, trained=False,
                      quantize="int8" if precision == "int8" else "none",
                      calibration_dir=sample_images()[0].parent if precision == "int8" else None,
                      overwrite=True)
