@@ -18,16 +18,14 @@ ALL = tuple(RUNTIMES)  # portable too: the tiny network keeps it fast
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    """The 3-block CA network registered as 'tiny_ca' for this module, and its artifacts."""
-    from coordatt import registry
-    from coordatt.mobilenetv2 import MobileNetV2
+def tiny(tiny_artifacts, tmp_path_factory):
+    """The 3-block CA network registered as 'tiny_ca' for this module, and a copy of the run's
+    shared export of it (tests/artifact_cache.py): every artifact the bench would export for
+    --models tiny_ca --input-size 64, so the runs here measure instead of exporting."""
+    from artifact_cache import copy_artifacts, tiny_registered
 
-    settings = ((1, 16, 1, 1), (6, 24, 2, 2))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setitem(registry._MODELS, "tiny_ca",
-                   lambda **kw: MobileNetV2(coord_att=True, settings=settings, **kw))
-        yield tmp_path_factory.mktemp("bench_artifacts")
+    with tiny_registered():
+        yield copy_artifacts(tiny_artifacts, tmp_path_factory.mktemp("bench_artifacts"))
 
 
 def _config(artifacts, **kw):

@@ -6,6 +6,7 @@ import importlib.util
 import json
 import shutil
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,39 +23,31 @@ from coordatt.check_file import (
 from coordatt.errors import ExportError
 from coordatt.eval.check import run_check
 from coordatt.eval.cli import main
-from coordatt.export.pipeline import ExportConfig, export
 from coordatt.export.sidecar import check_overwrite, read_sidecar, sha256_file, sidecar_path
 
 LITERT = all(importlib.util.find_spec(m) is not None for m in ("litert_torch", "ai_edge_litert"))
 FP32_FORMATS = ["pte", "onnx", "coreml"] + (["tflite"] if LITERT else [])
 INT8_FORMATS = ["pte", "onnx"] + (["tflite"] if LITERT else [])
-EXT = {"pte": "xnnpack_{p}_48x48.pte", "onnx": "onnx_{p}_48x48.onnx",
-       "tflite": "litert_{p}_48x48.tflite", "coreml": "mlprogram_fp16_48x48.mlpackage"}
+EXT = {"pte": "xnnpack_{p}_64x64.pte", "onnx": "onnx_{p}_64x64.onnx",
+       "tflite": "litert_{p}_64x64.tflite", "coreml": "mlprogram_fp16_64x64.mlpackage"}
 
 
 def _artifact(folder, fmt, precision="fp32"):
-    return folder / f"tiny_ca_050_{EXT[fmt].format(p=precision)}"
+    return folder / f"tiny_ca_100_{EXT[fmt].format(p=precision)}"
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    """A three-block MobileNetV2-CA (conftest's tiny_ca: every op kind of the full network) in
-    every format, fp32 and int8: ~50 s of export on 2 cores. The trained network's check files
-    are in tests/test_eval.py."""
-    from coordatt import registry
-    from coordatt.mobilenetv2 import MobileNetV2
+def exported(tiny_artifacts, tmp_path_factory):
+    """A three-block MobileNetV2-CA (conftest's tiny_ca: every op kind of the full network) at
+    64x64 in every format, fp32 and int8 (calibrated on the bundled photos): a copy of the run's
+    shared export (tests/artifact_cache.py), without its portable .pte. The trained network's
+    check files are in tests/test_eval.py."""
+    from artifact_cache import copy_artifacts
 
-    settings = ((1, 16, 1, 1), (6, 24, 2, 2))
-    out = tmp_path_factory.mktemp("check_files")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setitem(registry._MODELS, "tiny_ca",
-                   lambda **kw: MobileNetV2(coord_att=True, settings=settings, **kw))
-        common = dict(model="tiny_ca", width_mult=0.5, input_size=(48, 48), num_classes=10,
-                      output_dir=out)
-        export(ExportConfig(**common), FP32_FORMATS, progress=False)
-        with pytest.warns(UserWarning, match="calibrating on generated data"):
-            export(ExportConfig(**common, quantize="int8"), INT8_FORMATS, progress=False)
-    return out
+    wanted = {_artifact(Path(), fmt).name for fmt in FP32_FORMATS} | {
+        _artifact(Path(), fmt, "int8").name for fmt in INT8_FORMATS}
+    return copy_artifacts(tiny_artifacts, tmp_path_factory.mktemp("check_files"),
+                          keep=wanted.__contains__)
 
 
 def _copy(artifact, folder):
@@ -157,10 +150,11 @@ def test_every_artifact_has_its_check_file(exported):
             assert entry["sha256"] == sha256_file(check_path(artifact))
             data = read_check_file(check_path(artifact))
             assert data.input_shape == doc["input"]["shape"] == entry["input_shape"]
-            assert data.output_shape == doc["output"]["shape"] == [1, 10]
+            assert data.output_shape == doc["output"]["shape"] == [1, 1000]
             assert entry["rule"] == ("int8" if precision == "int8" else "fp32")
-            # the bundled photos and one Gaussian input, exactly as verified
-            assert entry["inputs"] == len(data.inputs) == 5
+            # exactly the inputs verified on: fp32 the 4 bundled photos and one Gaussian input,
+            # int8 the images of its calibration folder (the 4 bundled photos)
+            assert entry["inputs"] == len(data.inputs) == (4 if precision == "int8" else 5)
             if precision == "int8":  # untrained weights: top-1 agreement is not judged
                 assert data.min_top1_agreement is None and data.min_sqnr_db == 10.0
 

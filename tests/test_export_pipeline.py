@@ -7,7 +7,7 @@ import pytest
 from coordatt.errors import ExportError
 from coordatt.export.pipeline import ExportConfig, export
 from coordatt.export.pte import inspect_pte
-from coordatt.export.sidecar import sidecar_path
+from coordatt.export.sidecar import read_sidecar, sidecar_path
 
 
 def test_exports_are_byte_identical(tiny_model, tmp_path):
@@ -19,13 +19,14 @@ def test_exports_are_byte_identical(tiny_model, tmp_path):
         assert ra.target.path.read_bytes() == rb.target.path.read_bytes(), ra.target.path.name
 
 
-def test_portable_backend(tiny_model, tmp_path):
-    (r,) = export(ExportConfig(model=tiny_model, input_size=(64, 64), output_dir=tmp_path,
-                               backend="portable"), ["pte"], progress=False)
-    assert r.target.path.name == "tiny_ca_100_portable_fp32_64x64.pte"
-    info = inspect_pte(r.target.path.read_bytes())
+def test_portable_backend(tiny_artifacts):
+    """ExportConfig(backend="portable") of tiny_ca at 64x64: the run's shared export."""
+    path = tiny_artifacts / "tiny_ca_100_portable_fp32_64x64.pte"
+    info = inspect_pte(path.read_bytes())
     assert info["delegates"] == 0 and "aten::convolution.out" in info["operators"]
-    assert r.verification["status"] == "passed"
+    doc = read_sidecar(path)
+    assert (doc["backend"], doc["precision"]) == ("portable", "fp32")
+    assert doc["verification"]["status"] == "passed"
 
 
 def test_overwrite_rules(tiny_model, tmp_path):

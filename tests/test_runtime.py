@@ -10,7 +10,6 @@ import torch
 
 from coordatt import runtime
 from coordatt.errors import MissingBackend
-from coordatt.export.pipeline import ExportConfig, export
 
 
 def test_registry_names_formats_and_choices():
@@ -49,21 +48,18 @@ def test_missing_backend_is_an_install_hint(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def artifacts(tmp_path_factory):
-    """The 3-block CA network's fp32 artifacts in every format this host runs."""
-    from coordatt import registry
+def artifacts(tiny_artifacts):
+    """The 3-block CA network's fp32 artifacts in every format this host runs (the run's shared
+    export, tests/artifact_cache.py), and the eager network."""
+    from artifact_cache import TINY_SETTINGS
+
     from coordatt.mobilenetv2 import MobileNetV2
 
-    out = tmp_path_factory.mktemp("runtime_artifacts")
-    settings = ((1, 16, 1, 1), (6, 24, 2, 2))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setitem(registry._MODELS, "tiny_ca",
-                   lambda **kw: MobileNetV2(coord_att=True, settings=settings, **kw))
-        results = export(ExportConfig(model="tiny_ca", input_size=(64, 64), output_dir=out),
-                         ["pte", "onnx", "tflite"], progress=False)
-        torch.manual_seed(0)
-        model = MobileNetV2(coord_att=True, settings=settings).eval()
-    return {r.target.format: r.target.path for r in results}, model
+    paths = {fmt: tiny_artifacts / f"tiny_ca_100_{backend}_fp32_64x64.{fmt}"
+             for fmt, backend in (("pte", "xnnpack"), ("onnx", "onnx"), ("tflite", "litert"))}
+    torch.manual_seed(0)
+    model = MobileNetV2(coord_att=True, settings=TINY_SETTINGS).eval()
+    return paths, model
 
 
 @pytest.mark.parametrize("name,fmt", [("executorch-xnnpack", "pte"), ("onnxruntime", "onnx"),

@@ -34,7 +34,8 @@ from torch import nn
 
 import coordatt
 
-__all__ = ["TrainedNet", "RECIPE", "MIN_VAL_ACC", "get_trained_net"]
+__all__ = ["TrainedNet", "RECIPE", "MIN_VAL_ACC", "CALIBRATION_PER_CLASS", "get_trained_net",
+           "get_trained_artifacts", "trained_artifact"]
 
 MIN_VAL_ACC = 0.80  # of 10 classes (chance 0.10); measured 0.925
 RECIPE = {  # coordatt.train.TrainConfig fields; a change rebuilds (the cache key hashes it)
@@ -43,6 +44,10 @@ RECIPE = {  # coordatt.train.TrainConfig fields; a change rebuilds (the cache ke
     "threads": 1,  # the other xdist worker has the other core
 }
 DATA = {"train_per_class": 40, "val_per_class": 20, "size": 56, "seed": 0}
+# int8 artifacts calibrate on this many training images a class (PT2E's observers cost ~0.5 s an
+# image on 2 busy cores: 30 images, not the folder's 400)
+CALIBRATION_PER_CLASS = 3
+ARTIFACT_NAME = "shapes_ca"
 
 
 @dataclass(frozen=True)
@@ -101,12 +106,16 @@ def _build(folder: Path) -> dict:
             "summary": str(result.summary), "build_seconds": time.perf_counter() - start}
 
 
+def _folder(cache_root: Path) -> Path:
+    key = hashlib.sha256(json.dumps([RECIPE, DATA], sort_keys=True).encode()).hexdigest()[:10]
+    return Path(cache_root) / f"coordatt-trained-{key}"
+
+
 def get_trained_net(cache_root: Path) -> TrainedNet:
     """The trained network under ``cache_root``, built there first if no one has yet."""
     from filelock import FileLock
 
-    key = hashlib.sha256(json.dumps([RECIPE, DATA], sort_keys=True).encode()).hexdigest()[:10]
-    folder = Path(cache_root) / f"coordatt-trained-{key}"
+    folder = _folder(cache_root)
     folder.mkdir(parents=True, exist_ok=True)
     record = folder / "trained.json"
     with FileLock(str(folder / ".lock")):
@@ -124,3 +133,42 @@ def get_trained_net(cache_root: Path) -> TrainedNet:
         f"see {net.summary}")
     return net
 
+
+
+def get_trained_artifacts(net: TrainedNet, cache_root: Path) -> Path:
+    """The trained network exported once per run as a user exports it, shared by the eval,
+    own-model flow, LiteRT and ONNX int8 tests: ``coordatt-export --format all`` (.pte, .onnx,
+    .tflite, .mlpackage) and ``--format all --quantize int8`` (.pte, .onnx, .tflite) calibrated
+    on ``calibration/``, ``CALIBRATION_PER_CLASS`` training images a class, all named
+    ``shapes_ca_035_*_48x48`` with the labels file. The fp32 and int8 exports are separate steps
+    (artifact_cache.build_once): two workers asking at once export one each. Read only."""
+    from artifact_cache import build_once
+
+    from coordatt.export.cli import main as export_main
+
+    folder = _folder(cache_root) / "exported"
+    out = folder / "artifacts"
+    size = f"{net.input_size[0]}x{net.input_size[1]}"
+    common = ["--model", net.model_name, "--width-mult", str(net.width_mult), "--input-size",
+              size, "--weights", str(net.checkpoint), "--labels", str(net.labels_path),
+              "--name", ARTIFACT_NAME, "--output-dir", str(out)]
+
+    def cli(*args: str) -> None:
+        code = export_main([*args, *common])
+        if code != 0:
+            raise RuntimeError(f"coordatt-export {' '.join(args)} exited {code}")
+
+    def int8() -> None:
+        calibration = net.calibration_subset(folder / "calibration", CALIBRATION_PER_CLASS)
+        cli("--format", "all", "--quantize", "int8", "--calibration-dir", str(calibration))
+
+    build_once(folder, {"fp32": lambda: cli("--format", "all"), "int8": int8})
+    return out
+
+
+def trained_artifact(folder: Path, backend: str, precision: str) -> Path:
+    """One artifact of :func:`get_trained_artifacts`' folder, e.g. ("litert", "int8")."""
+    ext = {"xnnpack": "pte", "onnx": "onnx", "litert": "tflite", "mlprogram": "mlpackage"}
+    width = round(RECIPE["width_mult"] * 100)
+    h, w = RECIPE["input_size"]
+    return folder / f"{ARTIFACT_NAME}_{width:03d}_{backend}_{precision}_{h}x{w}.{ext[backend]}"
