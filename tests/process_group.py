@@ -7,8 +7,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+# SIG_DFL (unlike a handler) survives exec
+_DEFAULT_SIGINT = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                   "os.execv(sys.argv[1], sys.argv[1:])")
 
 
 @contextmanager
@@ -18,8 +23,8 @@ def process_group(args: list[str], *, terminal_sigint: bool = False,
     whole group gets SIGKILL (the leader may be gone while its children run on) and the leader
     is reaped. ``terminal_sigint``: SIGINT acts as from a terminal (a test runner started in the
     background ignores it, and children inherit that)."""
-    if terminal_sigint:
-        popen["preexec_fn"] = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)
+    if terminal_sigint:  # through exec, not preexec_fn: no Python code between fork and exec
+        args = [sys.executable, "-c", _DEFAULT_SIGINT, *map(str, args)]
     proc = subprocess.Popen(args, start_new_session=True, **popen)
     try:
         yield proc

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -62,7 +63,9 @@ def _place(folder: Path, version: str, as_dir: bool = False) -> None:
 def _killed_at(folder: Path, step: str, as_dir: bool = False) -> None:
     """Fork a child that places the "new" files and pauses at ``step``; SIGKILL it there."""
     read_end, write_end = os.pipe()
-    pid = os.fork()
+    with warnings.catch_warnings():  # JAX (LiteRT's tests, same worker) warns at any fork;
+        warnings.simplefilter("ignore", RuntimeWarning)  # the child touches neither JAX nor
+        pid = os.fork()  # torch: plain files, then it is killed
     if pid == 0:  # the child: place, pause, be killed (never returns into pytest)
         try:
             os.close(read_end)

@@ -79,7 +79,9 @@ def _check(args) -> int:
               file=sys.stderr)
         return 1
     if not any(r["status"] == "passed" for r in rows):
-        print("error: no artifact was checked (the table says why)", file=sys.stderr)
+        # the table cuts long cells: the first reason whole
+        more = f" (and {len(rows) - 1} more: the table says why)" if len(rows) > 1 else ""
+        print(f"error: no artifact was checked: {rows[0]['message']}{more}", file=sys.stderr)
         return 1
     return 0
 
@@ -96,6 +98,9 @@ def _evaluate(args) -> int:
     check_output_dir(args.output_dir, OUTPUT_NAMES, example="eval_results")
     doc = evaluate(config, progress=not args.no_progress and sys.stderr.isatty(), notice=_note)
     print(render_table(doc))
+    for row in doc["results"]:  # the table cuts long cells: the whole reason, once
+        if (check := row.get("check")) and check not in ("passed", "no check file"):
+            _note(f"{Path(row['artifact']).name}: check {check}")
     try:
         written = write_eval(doc, args.output_dir)
     except OSError as e:  # a full disk, a folder made read-only meanwhile: keep the results
