@@ -70,6 +70,17 @@ def _report(result: TrainResult) -> None:
           f"--input-size {size} --weights {result.checkpoint} --labels {result.labels}")
 
 
+def _check_output_dir(args) -> None:
+    """ValueError when the run's folder (--output-dir, default runs/<model>_<width>) could not
+    be written: a file, under a file, not writable."""
+    from ..bench.paths import check_output_dir
+    from .outputs import run_paths
+
+    width = args.width_mult if args.width_mult is not None or ":" in args.model else 1.0
+    folder = run_paths(args.output_dir, args.model, width, args.input_size, 1).output_dir
+    check_output_dir(folder, names=(), example="runs/mine")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     config = TrainConfig(
@@ -80,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         workers=args.workers, threads=args.threads, output_dir=args.output_dir,
         overwrite=args.overwrite, freeze_backbone=args.freeze_backbone)
     try:
+        _check_output_dir(args)  # before minutes of training, not after
         result = train(config, progress=not args.quiet)
     except (ValueError, CheckpointError, CoordattError) as e:
         print(f"error: {e}", file=sys.stderr)
