@@ -121,18 +121,6 @@ def test_data_that_is_not_a_folder(arts, tmp_path, capsys, kind):
     assert not out.exists()
 
 
-@pytest.mark.parametrize("flag", ["--data", "--artifacts", "--output-dir", "--labels-csv"])
-def test_empty_path_flags_are_refused(arts, data, tmp_path, capsys, monkeypatch, flag):
-    """Path("") is the current folder: an empty value must not silently mean it."""
-    monkeypatch.chdir(tmp_path)
-    args = {"--data": str(data), "--artifacts": str(arts), "--output-dir": "out", flag: ""}
-    with pytest.raises(SystemExit) as e:
-        main([a for kv in args.items() for a in kv])
-    err = capsys.readouterr().err
-    assert e.value.code == 2 and f"argument {flag}: empty" in err and "Traceback" not in err
-    assert listing(tmp_path) == []
-
-
 def test_labels_csv_that_is_a_fifo_is_never_read(arts, tmp_path, capsys):
     flat = tmp_path / "flat"
     flat.mkdir()
