@@ -113,6 +113,28 @@ def test_calibration_folder_skips_fifos_and_devices(capsys, tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize("where", ["fifo", "file", "under-a-file", "under-a-device"])
+def test_output_dir_that_is_not_a_folder(capsys, tmp_path, where):
+    blocker = tmp_path / "blocker"
+    if where == "fifo":
+        os.mkfifo(blocker)
+    else:
+        blocker.write_text("mine")
+    out = {"fifo": blocker, "file": blocker, "under-a-file": blocker / "a" / "b",
+           "under-a-device": tmp_path / "dev" / "x"}[where]
+    if where == "under-a-device":
+        (tmp_path / "dev").symlink_to("/dev/null")
+    before = _tree(tmp_path)
+    code, _, err = _run(capsys, "--format", "onnx", "--input-size", "64", "--output-dir",
+                        str(out))
+    _one_line(err)
+    kind = {"fifo": "a FIFO", "under-a-device": "a character device"}.get(where,
+                                                                          "a regular file")
+    assert code == 2 and f"not a folder ({kind})" in err, err
+    assert ("which is not a folder" in err) == where.startswith("under"), err
+    assert _tree(tmp_path) == before
+
+
 def test_empty_output_dir_is_an_error(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, _, err = _run(capsys, "--format", "onnx", "--output-dir", "")

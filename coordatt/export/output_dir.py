@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import tempfile
 import threading
 import time
@@ -19,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import ExportError
+from ..errors import ExportError, file_kind
 
 try:
     import fcntl
@@ -47,8 +48,22 @@ def check_output_dir(folder: Path) -> list[Path]:
             pass
     except OSError as e:
         remove_empty(missing)
-        raise ExportError(f"cannot write to output folder {folder}: {e.strerror or e}") from None
+        raise ExportError(_not_writable(folder, e)) from None
     return missing
+
+
+def _not_writable(folder: Path, error: OSError) -> str:
+    """Why ``folder`` cannot be written, naming the part that is not a folder if one is not."""
+    existing = next((p for p in [folder, *folder.parents] if os.path.lexists(p)), None)
+    try:
+        mode = os.stat(existing).st_mode if existing is not None else None
+    except OSError:
+        mode = None  # a dangling symlink: the OSError says it
+    if mode is not None and not stat.S_ISDIR(mode):
+        kind = "a regular file" if stat.S_ISREG(mode) else file_kind(mode)
+        where = "is" if existing == folder else f"is under {existing}, which is"
+        return f"output folder {folder} {where} not a folder ({kind})"
+    return f"cannot write to output folder {folder}: {error.strerror or error}"
 
 
 def remove_empty(folders: list[Path]) -> None:
