@@ -474,6 +474,20 @@ def test_real_run_fifo_artifact_and_all_failed(tiny_onnx, tmp_path, capsys):
     assert (out / "results.png").read_bytes() != first_chart
 
 
+def test_no_artifact_for_the_runtimes_keeps_earlier_results(tiny_onnx, tmp_path, capsys):
+    """Artifacts found, none for the runtimes asked: exit 2 before writing, never an empty
+    results.json over an earlier run's."""
+    arts = tmp_path / "arts"
+    _copy(tiny_onnx, arts)
+    out = tmp_path / "out"
+    earlier = results_doc(out, [row()]).read_bytes()
+    code = main(["--artifacts", str(arts), "--runtimes", "executorch-xnnpack", "--iters", "2",
+                 "--output-dir", str(out)])
+    line = one_line_error(capsys.readouterr().err)
+    assert code == 2 and "holds no artifact for --runtimes executorch-xnnpack" in line
+    assert listing(out) == ["results.json"] and (out / "results.json").read_bytes() == earlier
+
+
 def test_ctrl_c_while_a_worker_starts_keeps_what_was_measured(tiny_onnx, tmp_path, capsys,
                                                                 monkeypatch):
     from coordatt.bench import harness

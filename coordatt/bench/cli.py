@@ -318,6 +318,10 @@ def _main(argv: list[str] | None) -> int:
     except (ValueError, CheckpointError, CoordattError, AdbError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    if not rows:  # no artifact matched: an empty results.json must not replace an earlier one
+        print(f"error: nothing to measure: {config.artifacts_dir} holds no artifact for "
+              f"--runtimes {','.join(args.runtimes)}; nothing was written", file=sys.stderr)
+        return 2
     saved = _write_measured(rows, config, device_setup)
     for label, rows_ in profiles.items():
         print()
