@@ -137,6 +137,19 @@ def test_journal_whose_temporaries_are_gone(tmp_path):
     assert _tree(tmp_path) == sorted(NAMES)
 
 
+def test_a_file_changed_after_the_crash_is_never_replaced(tmp_path):
+    """Killed after its journal; then the user puts a file of their own at the artifact's name:
+    the next run moves nothing (all or nothing), keeps that file and says why."""
+    _place(tmp_path, "old")
+    _killed_at(tmp_path, "journal")
+    (tmp_path / ART).write_text("the user's own")
+    (note,) = recover(tmp_path)
+    assert f"{ART} changed since: nothing moved" in note and "--overwrite" in note
+    remove_stale_temporaries(tmp_path)
+    assert _contents(tmp_path) == {**OLD, ART: "the user's own"}
+    assert _tree(tmp_path) == sorted(NAMES)
+
+
 def test_journals_of_live_or_unreadable_exports(tmp_path):
     live = tmp_path / f"{JOURNAL_PREFIX}{os.getppid()}-{ART}.json"
     live.write_text("{}")  # a running export's: never touched

@@ -84,7 +84,10 @@ def commit(moves: list[tuple[Path, Path]]) -> None:
     entries = []
     for src, dst in moves:
         _fsync(src)
-        entries.append({"from": src.name, "to": dst.name, "sha256": sha256_path(src)[0]})
+        # "before": what the move replaces, so that a recovery never replaces a file that
+        # someone changed after the crash
+        entries.append({"from": src.name, "to": dst.name, "sha256": sha256_path(src)[0],
+                        "before": _state(dst)})
     _pause("prepared")
     journal = journal_path(moves[0][1])
     tmp = journal.with_name(f".tmp-{os.getpid()}-{journal.name}")
@@ -115,6 +118,7 @@ def _read_journal(path: Path) -> list[dict] | None:
         ok = doc.get("schema") == _SCHEMA and isinstance(moves, list) and all(
             isinstance(m, dict) and all(isinstance(m.get(k), str) for k in ("from", "to",
                                                                             "sha256"))
+            and (m.get("before") is None or isinstance(m["before"], str))
             and os.path.basename(m["from"]) == m["from"] and m["from"].startswith(".tmp-")
             and os.path.basename(m["to"]) == m["to"] and m["to"] not in ("", ".", "..")
             for m in moves)
@@ -123,11 +127,18 @@ def _read_journal(path: Path) -> list[dict] | None:
     return moves if ok else None
 
 
-def _matches(path: Path, sha256: str) -> bool:
+def _state(path: Path) -> str | None:
+    """The sha256 of what is at ``path`` (None: nothing; "unreadable": a FIFO, a device...)."""
+    if not os.path.lexists(path):
+        return None
     try:
-        return os.path.lexists(path) and sha256_path(path)[0] == sha256
-    except (OSError, ExportError):  # a FIFO, a device, unreadable: not the file it wrote
-        return False
+        return sha256_path(path)[0]
+    except (OSError, ExportError):
+        return "unreadable"
+
+
+def _matches(path: Path, sha256: str) -> bool:
+    return _state(path) == sha256
 
 
 def recover(folder: Path) -> list[str]:
@@ -150,18 +161,31 @@ def recover(folder: Path) -> list[str]:
             notes.append(f"removed {name}, the unreadable journal of an interrupted export")
             path.unlink(missing_ok=True)
             continue
-        done, lost = [], []
+        todo, lost, changed = [], [], []
         for move in moves:
             src, dst = folder / move["from"], folder / move["to"]
-            if os.path.lexists(src) and _matches(src, move["sha256"]):
+            now = _state(dst)
+            if now == move["sha256"]:
+                continue  # moved before the kill
+            if now != move.get("before"):
+                changed.append(dst.name)  # someone's file since the crash: never replaced
+            elif _matches(src, move["sha256"]):
+                todo.append((src, dst))
+            else:
+                lost.append(dst.name)  # its temporary is gone and the file is not the new one
+        done = []
+        if not changed:  # all or nothing: a pair is never completed around someone's file
+            for src, dst in todo:
                 replace_path(src, dst)
                 done.append(dst.name)
-            elif not _matches(dst, move["sha256"]):
-                lost.append(dst.name)  # its temporary is gone and the file is not the new one
         _fsync_folder(folder)
         path.unlink(missing_ok=True)
         artifact = moves[0]["to"] if moves else name
-        if lost:
+        if changed:
+            notes.append(f"the export of {artifact} by process {pid} was killed while placing "
+                         f"its files, and {', '.join(changed)} changed since: nothing moved; "
+                         f"export it again with --overwrite")
+        elif lost:
             notes.append(f"the export of {artifact} by process {pid} was killed while placing "
                          f"its files and cannot be completed ({', '.join(lost)} missing from "
                          f"its temporaries); export it again with --overwrite")
