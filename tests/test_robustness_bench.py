@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_probe import listing, one_line_error
 from process_group import process_group
 
 from coordatt.bench import android, report
@@ -39,22 +40,6 @@ def no_hang():
     yield
     signal.alarm(0)
     signal.signal(signal.SIGALRM, previous)
-
-
-def listing(folder: Path) -> list[str]:
-    """Everything in ``folder``, hidden files too, as relative paths."""
-    if not folder.exists():
-        return []
-    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
-
-
-def one_line_error(err: str, starts: str = "error: ") -> str:
-    assert "Traceback" not in err, err
-    # progress milestones (indented, stderr not a terminal) aside
-    lines = [ln for ln in err.splitlines() if ln.strip() and not ln.startswith("  ")]
-    assert len(lines) == 1, err
-    assert lines[0].startswith(starts), err
-    return lines[0]
 
 
 def row(model="mobilenetv2_ca", runtime="onnxruntime", samples=(10.0, 11.0, 12.0), **kw):

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_probe import listing, one_line_error
 from process_group import process_group
 
 from coordatt.eval.cli import main
@@ -25,19 +26,6 @@ EVALUATE = importlib.import_module("coordatt.eval.evaluate")
 pytest.importorskip("onnxruntime")
 
 TENCH, GOLDFISH = "n01440764", "n01443537"  # ImageNet synset folders: the model's labels
-
-
-def listing(folder: Path) -> list[str]:
-    if not folder.exists():
-        return []
-    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
-
-
-def one_line_error(err: str, starts: str = "error: ") -> str:
-    assert "Traceback" not in err, err
-    lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith(starts), err
-    return lines[0]
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import torch
+from cli_probe import listing
 from process_group import process_group
 from torch import nn
 
@@ -40,11 +41,6 @@ def _run(capsys, *argv):
 
 def _one_line(err: str) -> None:
     assert err.count("\n") == 1 and "Traceback" not in err, err
-
-
-def _tree(folder) -> list[str]:
-    """Every path under ``folder``, hidden ones included."""
-    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 
 
 def _dead_pid() -> int:
@@ -124,7 +120,7 @@ def test_output_dir_that_is_not_a_folder(capsys, tmp_path, where):
            "under-a-device": tmp_path / "dev" / "x"}[where]
     if where == "under-a-device":
         (tmp_path / "dev").symlink_to("/dev/null")
-    before = _tree(tmp_path)
+    before = listing(tmp_path)
     code, _, err = _run(capsys, "--format", "onnx", "--input-size", "64", "--output-dir",
                         str(out))
     _one_line(err)
@@ -132,7 +128,7 @@ def test_output_dir_that_is_not_a_folder(capsys, tmp_path, where):
                                                                           "a regular file")
     assert code == 2 and f"not a folder ({kind})" in err, err
     assert ("which is not a folder" in err) == where.startswith("under"), err
-    assert _tree(tmp_path) == before
+    assert listing(tmp_path) == before
 
 
 def test_empty_output_dir_is_an_error(capsys, tmp_path, monkeypatch):
@@ -142,7 +138,7 @@ def test_empty_output_dir_is_an_error(capsys, tmp_path, monkeypatch):
     _one_line(err)
     with pytest.raises(ValueError, match="--output-dir is empty"):
         export_model(nn.Linear(3, 2).eval(), output_dir="", formats=["onnx"])
-    assert _tree(tmp_path) == []
+    assert listing(tmp_path) == []
 
 
 def _save_tiny(tiny_model, path, edit=None):
@@ -284,7 +280,7 @@ def test_changed_artifact_is_not_replaced(tiny_model, tmp_path, monkeypatch):
     with pytest.raises(ExportError, match=r"\.onnx\.json exists and was not written by"):
         export(config, ["onnx"], progress=False)
     # the first export's check file stays beside the sidecar of ours it was replaced with
-    assert _tree(tmp_path / "out") == sorted([check_path(path).name, sidecar_path(path).name])
+    assert listing(tmp_path / "out") == sorted([check_path(path).name, sidecar_path(path).name])
 
 
 def test_concurrent_export_with_other_settings_fails(tiny_model, tmp_path, monkeypatch):
@@ -306,7 +302,7 @@ def test_concurrent_export_with_other_settings_fails(tiny_model, tmp_path, monke
         export(first, ["onnx"], progress=False)
     (path,) = (tmp_path / "out").glob("*.onnx")
     assert path.read_bytes() == repr(other).encode()  # B's artifact, untouched
-    assert _tree(tmp_path / "out") == sorted([path.name, sidecar_path(path).name,
+    assert listing(tmp_path / "out") == sorted([path.name, sidecar_path(path).name,
                                               check_path(path).name])
 
 
@@ -317,7 +313,7 @@ def test_lock_wait_is_bounded(tmp_path):
             with locked(tmp_path, timeout=0.3):
                 pass
         assert time.monotonic() - start < 5
-    assert _tree(tmp_path) == []  # the lock file goes with the lock
+    assert listing(tmp_path) == []  # the lock file goes with the lock
 
 
 def test_stale_temporaries_of_dead_exports_are_removed(capsys, tiny_model, tmp_path):
@@ -335,7 +331,7 @@ def test_stale_temporaries_of_dead_exports_are_removed(capsys, tiny_model, tmp_p
     assert code == 0, err
     warning = [line for line in err.splitlines() if line.startswith("warning: removed 4 ")]
     assert len(warning) == 1 and "interrupted exports" in warning[0], err
-    assert _tree(tmp_path) == sorted([*keep, "tiny_ca_100_onnx_fp32_64x64.onnx",
+    assert listing(tmp_path) == sorted([*keep, "tiny_ca_100_onnx_fp32_64x64.onnx",
                                       "tiny_ca_100_onnx_fp32_64x64.onnx.json",
                                       "tiny_ca_100_onnx_fp32_64x64.onnx.check.bin"])
 
@@ -392,4 +388,4 @@ def test_sigterm_and_ctrl_c_leave_nothing(tmp_path):
     for proc, err in ((building, err_build), (lowering, err_lower)):
         assert proc.returncode == 130, err
         assert err.strip().splitlines()[-1] == "interrupted; no partial artifact was left"
-    assert _tree(tmp_path) == ["tinyfac.py"]
+    assert listing(tmp_path) == ["tinyfac.py"]

@@ -18,6 +18,7 @@ import warnings
 from pathlib import Path
 
 import pytest
+from cli_probe import listing
 from process_group import process_group
 
 from coordatt.export.output_dir import remove_stale_temporaries
@@ -27,10 +28,6 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork and 
 
 ART = "tiny_onnx_fp32.onnx"
 NAMES = [ART, f"{ART}.check.bin", f"{ART}.json"]  # the order of the renames
-
-
-def _tree(folder: Path) -> list[str]:
-    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 
 
 def _contents(folder: Path) -> dict[str, str]:
@@ -111,7 +108,7 @@ def test_sigkill_at_each_step_of_the_placement(tmp_path, step):
         else:
             (note,) = notes
             assert note.startswith(f"completed the export of {ART} that process ")
-    assert _tree(tmp_path) == sorted(NAMES)  # no journal, temporary or lock left
+    assert listing(tmp_path) == sorted(NAMES)  # no journal, temporary or lock left
 
 
 @pytest.mark.parametrize("step", ["journal", ART])
@@ -122,7 +119,7 @@ def test_sigkill_placing_a_folder_artifact(tmp_path, step):
     recover(tmp_path)
     remove_stale_temporaries(tmp_path)
     assert _contents(tmp_path) == {**NEW, ART: f"dir:new {ART}"}
-    assert _tree(tmp_path) == sorted([*NAMES, f"{ART}/model"])
+    assert listing(tmp_path) == sorted([*NAMES, f"{ART}/model"])
 
 
 def test_journal_whose_temporaries_are_gone(tmp_path):
@@ -134,7 +131,7 @@ def test_journal_whose_temporaries_are_gone(tmp_path):
     (note,) = recover(tmp_path)
     assert f"{ART} missing from its temporaries" in note and "--overwrite" in note
     remove_stale_temporaries(tmp_path)
-    assert _tree(tmp_path) == sorted(NAMES)
+    assert listing(tmp_path) == sorted(NAMES)
 
 
 def test_a_file_changed_after_the_crash_is_never_replaced(tmp_path):
@@ -147,7 +144,7 @@ def test_a_file_changed_after_the_crash_is_never_replaced(tmp_path):
     assert f"{ART} changed since: nothing moved" in note and "--overwrite" in note
     remove_stale_temporaries(tmp_path)
     assert _contents(tmp_path) == {**OLD, ART: "the user's own"}
-    assert _tree(tmp_path) == sorted(NAMES)
+    assert listing(tmp_path) == sorted(NAMES)
 
 
 def test_journals_of_live_or_unreadable_exports(tmp_path):
@@ -196,7 +193,7 @@ def test_killed_export_is_completed_by_the_next_one(tmp_path, capsys, monkeypatc
         assert f"paused at {art}" in seen, seen
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(30)
-    assert f"{art}.json" not in _tree(out)  # the sidecar was still to come
+    assert f"{art}.json" not in listing(out)  # the sidecar was still to come
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     code = main(["--format", "onnx", "--model", "tinyfac:tiny", "--input-size", "64",
@@ -210,4 +207,4 @@ def test_killed_export_is_completed_by_the_next_one(tmp_path, capsys, monkeypatc
     assert len(lines) == 2, err
     sidecar = json.loads((out / f"{art}.json").read_text())
     assert sidecar["sha256"] == sha256_path(out / art)[0]
-    assert _tree(out) == sorted([art, f"{art}.check.bin", f"{art}.json"])
+    assert listing(out) == sorted([art, f"{art}.check.bin", f"{art}.json"])

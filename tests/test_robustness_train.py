@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
+from cli_probe import listing
 
 from coordatt.train import cli
 from coordatt.train.cli import main
@@ -33,10 +34,6 @@ def data(tmp_path) -> Path:
         for i in range(3):
             Image.new("RGB", (8, 8), (80 * i, 0, 0)).save(tmp_path / "data" / cls / f"{i}.png")
     return tmp_path / "data"
-
-
-def listing(folder: Path) -> list[str]:
-    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 
 
 def _one_line(capsys) -> str:

@@ -61,8 +61,8 @@ def _not_writable(folder: Path, error: OSError) -> str:
         mode = None  # a dangling symlink: the OSError says it
     if mode is not None and not stat.S_ISDIR(mode):
         kind = "a regular file" if stat.S_ISREG(mode) else file_kind(mode)
-        where = "is" if existing == folder else f"is under {existing}, which is"
-        return f"output folder {folder} {where} not a folder ({kind})"
+        where = "it is" if existing == folder else f"it is under {existing}, which is"
+        return f"cannot write to output folder {folder}: {where} not a folder ({kind})"
     return f"cannot write to output folder {folder}: {error.strerror or error}"
 
 
