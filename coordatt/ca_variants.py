@@ -161,9 +161,12 @@ def ca_input_sizes(model: nn.Module, example: torch.Tensor) -> dict[str, tuple[i
 
 def with_ca_variant(model: nn.Module, example: torch.Tensor, **choices: str) -> nn.Module:
     """A copy of eval-mode ``model`` with every CoordAtt replaced by a :class:`CoordAttVariant`
-    of ``choices`` for ``example``'s size; ``model`` itself is left unchanged."""
+    of ``choices`` for ``example``'s size; ``model`` itself is left unchanged (and returned as
+    it is when it holds no CoordAtt)."""
     _check(choices)
     sizes = ca_input_sizes(model, example)
+    if not sizes:  # no CoordAtt: nothing to rewrite
+        return model
     if isinstance(model, CoordAtt):
         return CoordAttVariant(model, *sizes[""], **choices)
     out = copy.deepcopy(model).eval()

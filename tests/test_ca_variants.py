@@ -109,3 +109,15 @@ def test_fp32_lowers_to_one_delegate(choices):
     x = torch.randn(1, 16, 8, 30)  # 30 = 3 x 10 or so: a chained pooling
     _, report = lower_to_pte(with_ca_variant(block, x, **choices), x)
     assert report["delegates"] == 1 and report["non_delegated_ops"] == 0, report
+
+
+def test_the_fp32_pte_export_uses_the_measured_formulation(tiny_model, tmp_path):
+    pytest.importorskip("executorch")
+    from coordatt.export.pipeline import ExportConfig, export
+    from coordatt.export.pte import FP32_CA_FORMULATION
+
+    (result,) = export(ExportConfig(model=tiny_model, input_size=(32, 32), output_dir=tmp_path),
+                       ["pte"], progress=False)
+    assert result.report["ca_formulation"] == FP32_CA_FORMULATION
+    assert result.report["delegates"] == 1 and result.report["non_delegated_ops"] == 0
+    assert result.verification["status"] == "passed", result.verification  # vs eager CoordAtt

@@ -2,6 +2,10 @@
 
 fp32 or int8 (PT2E with XNNPACKQuantizer, see quantize.py) through the XNNPACK delegate, or a
 delegate-free program on ExecuTorch's portable kernels (a reference for debugging, ~100x slower).
+
+The fp32 XNNPACK program holds CoordAtt in the formulation measured fastest there
+(``FP32_CA_FORMULATION``, coordatt.ca_variants: the same function to float rounding; the model
+and its checkpoint are untouched); int8 recipes choose their own (int8_recipe.py).
 """
 
 from __future__ import annotations
@@ -21,6 +25,11 @@ from .progress import step
 __all__ = ["lower_to_pte", "inspect_pte", "run_pte", "produce", "BACKENDS"]
 
 BACKENDS = ("xnnpack", "portable")
+# the two directions encoded apart (no concat, transposes, slices), x * a_h * a_w: ExecuTorch
+# XNNPACK fp32, 1 thread, MobileNetV2-CA 1.0x/224, thread-CPU-time medians of three interleaved
+# runs -1.5%, -2.1%, -1.5% (encoded apart alone: -1.9%, +1.4%, -1.5%; pooling as depthwise
+# convs +2.6%, +1.4%): benchmarks/ca_cost_levers.md
+FP32_CA_FORMULATION = {"encode": "apart", "gate": "sequential"}
 _DELEGATE_CALL = "executorch_call_delegate"
 
 
@@ -106,6 +115,13 @@ def produce(target, tmp: Path, info, example, config, inputs, reference, *, verb
     """Lower (and for int8 quantize) ``info``'s model to ``tmp``; verify it in ExecuTorch."""
     program = info.exported if info.exported is not None else info.model
     report: dict = {}
+    if target.precision == "fp32" and target.backend == "xnnpack":
+        from ..ca_variants import with_ca_variant
+
+        variant = with_ca_variant(info.model, example, **FP32_CA_FORMULATION)
+        if variant is not info.model:  # it holds CoordAtt: export the rewritten copy
+            program = variant
+            report["ca_formulation"] = dict(FP32_CA_FORMULATION)
     quantized_reference = None
     if target.precision == "int8":
         from .quantize import calibration_inputs, quantize_int8
