@@ -375,6 +375,8 @@ def _export_one(target: Target, info: ModelInfo, config: ExportConfig, identity:
         sidecar_path = sidecars.sidecar_path(target.path)
         tmp_sidecar = sidecars.write_json_temporary(sidecar_path, doc)
         with locked(folder), signals_deferred():  # another export may have written here
+            for note in recover(folder):  # one killed while this one ran
+                warnings.warn(note, UserWarning, stacklevel=4)
             sidecars.check_overwrite(target.path, identity, config.overwrite)
             # artifact first, sidecar last (the record that makes the pair ours), through a
             # journal that the next run completes if this process is killed (placement.py)

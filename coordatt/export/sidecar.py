@@ -1,4 +1,5 @@
-"""Artifact sidecars (``<artifact>.json``, docs/formats.md), hashing and atomic file writes.
+"""Artifact sidecars (``<artifact>.json``, docs/formats.md), hashing and the temporaries that
+placement.py moves into place.
 
 The sidecar is the single source of truth for preprocessing: the latency harness and the Android
 app read it. Its ``identity`` says what the artifact was exported from, so a re-export of the
@@ -23,8 +24,8 @@ from ..check_file import check_path
 from ..errors import ExportError, check_regular_file, file_kind
 
 __all__ = ["SCHEMA", "sidecar_path", "read_sidecar", "make_sidecar",
-           "check_overwrite", "sha256_file", "sha256_path", "write_json_atomic",
-           "write_json_temporary", "replace_path",
+           "check_overwrite", "sha256_file", "sha256_path", "write_json_temporary",
+           "replace_path",
            "runtime_versions"]
 
 SCHEMA = "coordatt.artifact/2"
@@ -189,16 +190,6 @@ def write_json_temporary(path: Path, doc: dict) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return Path(tmp)
-
-
-def write_json_atomic(path: Path, doc: dict) -> Path:
-    tmp = write_json_temporary(path, doc)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
 
 
 def replace_path(src: Path, dst: Path) -> None:
