@@ -2,7 +2,7 @@
 are not folders, image files that are FIFOs, devices or not images, damaged or missing check
 files, output folders that cannot be written, Ctrl-C. Each probe checks the exit code, a
 one-line message without a traceback and what the output folder holds afterwards (hidden files
-included). Fast: one 64x64 network exported once to ONNX, a few 8x8 images."""
+included). Fast: the run's shared 64x64 tiny_ca ONNX artifact, a few 8x8 images."""
 
 from __future__ import annotations
 
@@ -29,19 +29,13 @@ TENCH, GOLDFISH = "n01440764", "n01443537"  # ImageNet synset folders: the model
 
 
 @pytest.fixture(scope="module")
-def arts(tmp_path_factory):
-    """A folder holding the 3-block CA network as 'tiny_ca', 64x64 ONNX, with its check file."""
-    from coordatt import registry
-    from coordatt.export.pipeline import ExportConfig, export
-    from coordatt.mobilenetv2 import MobileNetV2
+def arts(tiny_artifacts, tmp_path_factory):
+    """A folder holding conftest's tiny_ca as a 64x64 fp32 ONNX artifact with its sidecar and
+    check file (copied from the run's shared export)."""
+    from artifact_cache import copy_artifacts
 
-    folder = tmp_path_factory.mktemp("eval_arts")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setitem(registry._MODELS, "tiny_ca", lambda **kw: MobileNetV2(
-            coord_att=True, settings=((1, 16, 1, 1), (6, 24, 2, 2)), **kw))
-        export(ExportConfig(model="tiny_ca", input_size=(64, 64), verify=False,
-                            output_dir=folder), ["onnx"], progress=False)
-    return folder
+    return copy_artifacts(tiny_artifacts, tmp_path_factory.mktemp("eval_arts"),
+                          keep=lambda name: name.endswith("_onnx_fp32_64x64.onnx"))
 
 
 @pytest.fixture(scope="module")
