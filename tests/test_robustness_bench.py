@@ -4,7 +4,7 @@ modes, statistics that contradict their samples, failed runs, Ctrl-C, garbage fr
 
 Each probe checks the exit code, a one-line message without a traceback, and what the output
 folder holds afterwards (hidden files included). Fast: hand-written --from documents, small
-fake adb scripts, one 64x64 network exported once to ONNX.
+fake adb scripts, the run's shared 64x64 tiny_ca ONNX artifact.
 """
 
 from __future__ import annotations
@@ -368,7 +368,7 @@ def test_ctrl_c_during_imports_and_parsing(tmp_path, capsys, monkeypatch):
     assert listing(tmp_path / "out") == []
 
 
-def test_ctrl_c_during_automatic_export(tiny_onnx, tmp_path, capsys, monkeypatch):
+def test_ctrl_c_during_automatic_export(tiny_model, tmp_path, capsys, monkeypatch):
     from coordatt.bench import subjects
 
     def interrupted(*args, **kwargs):
@@ -389,24 +389,19 @@ def test_runtimes_empty_lists_runtimes(capsys):
     assert "executorch-xnnpack" in line and "mobilenetv2" not in line
 
 
-# --- one real network: a 64x64 CA net exported once to ONNX -------------------------------
+# --- one real network: a 64x64 CA net as ONNX (the run's shared export) --------------------
 
 
 @pytest.fixture(scope="module")
-def tiny_onnx(tmp_path_factory):
-    """The 3-block CA network as 'tiny_ca', exported once to ONNX at 64x64."""
-    from coordatt import registry
-    from coordatt.export.pipeline import ExportConfig, export
-    from coordatt.mobilenetv2 import MobileNetV2
+def tiny_onnx(tiny_artifacts, tmp_path_factory):
+    """conftest's 3-block CA network 'tiny_ca' as a 64x64 fp32 ONNX artifact (a copy of the
+    run's shared export, so a probe may change it)."""
+    from artifact_cache import copy_artifacts
 
-    settings = ((1, 16, 1, 1), (6, 24, 2, 2))
-    folder = tmp_path_factory.mktemp("robust_artifacts")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setitem(registry._MODELS, "tiny_ca",
-                   lambda **kw: MobileNetV2(coord_att=True, settings=settings, **kw))
-        (result,) = export(ExportConfig(model="tiny_ca", input_size=(64, 64), verify=False,
-                                        output_dir=folder), ["onnx"], progress=False)
-        yield Path(result.target.path)
+    folder = copy_artifacts(tiny_artifacts, tmp_path_factory.mktemp("robust_artifacts"),
+                            keep=lambda name: name.endswith("_onnx_fp32_64x64.onnx"))
+    (artifact,) = folder.glob("*.onnx")
+    return artifact
 
 
 def _copy(artifact: Path, folder: Path) -> Path:
