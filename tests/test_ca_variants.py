@@ -121,3 +121,17 @@ def test_the_fp32_pte_export_uses_the_measured_formulation(tiny_model, tmp_path)
     assert result.report["ca_formulation"] == FP32_CA_FORMULATION
     assert result.report["delegates"] == 1 and result.report["non_delegated_ops"] == 0
     assert result.verification["status"] == "passed", result.verification  # vs eager CoordAtt
+
+
+def test_the_int8_onnx_export_uses_the_measured_formulation(tiny_model, tmp_path):
+    pytest.importorskip("onnxruntime")
+    from coordatt.export.onnx import INT8_CA_FORMULATION
+    from coordatt.export.pipeline import ExportConfig, export
+    from coordatt.preprocess import sample_images
+
+    config = ExportConfig(model=tiny_model, input_size=(32, 32), output_dir=tmp_path,
+                          quantize="int8", calibration_dir=sample_images()[0].parent)
+    (result,) = export(config, ["onnx"], progress=False)
+    assert result.report["ca_formulation"] == INT8_CA_FORMULATION
+    assert "AveragePool" not in result.report["op_types"]  # the poolings are quantized convs
+    assert result.verification["status"] == "passed", result.verification

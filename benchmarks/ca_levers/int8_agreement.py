@@ -4,6 +4,9 @@ images a class as tests/test_int8_recipe.py does; the quantized PyTorch program 
 .pte run in ExecuTorch, both against eager fp32.
 
     python benchmarks/ca_levers/int8_agreement.py --out benchmarks/ca_levers/<date>/agreement.json
+
+With ``--onnx``: the int8 ``.onnx`` instead (ONNX Runtime's QDQ recipe, onnx_int8.py), quantized
+from the model as written and from each ca_variants formulation given.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ def main() -> None:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "coordatt-trained")
     p.add_argument("--recipes", default=",".join(INT8_RECIPES))
+    p.add_argument("--onnx", action="store_true", help="measure the int8 .onnx instead")
     args = p.parse_args()
     net = get_trained_net(args.cache)
     model = net.load()
@@ -54,7 +58,9 @@ def main() -> None:
     with torch.no_grad():
         ref = torch.cat([model(x) for x in val])
     rows = {"fp32": _scores(ref, ref, labels)}
-    for recipe in args.recipes.split(","):
+    if args.onnx:
+        rows.update(_onnx_rows(model, calibration, val, ref, labels))
+    for recipe in ([] if args.onnx else args.recipes.split(",")):
         program = quantize_int8(model, calibration[0], calibration, recipe=recipe)
         with torch.no_grad():
             out = torch.cat([program.module()(x) for x in val])
@@ -73,6 +79,26 @@ def main() -> None:
               "torch": torch.__version__, "recipes": rows}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1))
+
+
+def _onnx_rows(model, calibration, val, ref, labels) -> dict:
+    from coordatt.ca_variants import with_ca_variant
+    from coordatt.export.onnx import INT8_CA_FORMULATION, export_onnx
+    from coordatt.export.onnx_int8 import quantize_onnx
+    from coordatt.runtime import run_artifact
+
+    rows = {}
+    for tag, choices in (("onnx, model as written", {}),
+                         (f"onnx, {INT8_CA_FORMULATION}", INT8_CA_FORMULATION)):
+        variant = with_ca_variant(model, calibration[0], **choices) if choices else model
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "m.onnx"
+            quantize_onnx(export_onnx(variant, calibration[0], {})[0], calibration, path)
+            out = torch.cat([torch.as_tensor(o) for o in run_artifact("onnxruntime-int8", path,
+                                                                       val)])
+        rows[tag] = {"onnxruntime": _scores(ref, out, labels)}
+        print(tag, rows[tag], flush=True)
+    return rows
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ FORMULATIONS = {
     "mobilenetv2_ca[apart]": {"encode": "apart"},
     "mobilenetv2_ca[apart+seq]": {"encode": "apart", "gate": "sequential"},
     "mobilenetv2_ca[dwconv+apart]": {"pool": "dwconv", "encode": "apart"},
+    "mobilenetv2_ca[dwconv]": {"pool": "dwconv"},
 }
 # session options: graph optimisation level, and level ALL's layout transformers (NCHWc blocked
 # layout for float convolutions, NHWC for int8 ones)

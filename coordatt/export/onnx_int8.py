@@ -172,7 +172,8 @@ def produce_int8(data: bytes, report: dict, target, tmp: Path, info, config, inp
         int8 = quantize_onnx(data, calibration, tmp, options)
     report = {"opset": report.get("opset"), "fp32_nodes": report.get("nodes"),
               "fp32_size_bytes": len(data), **int8, "calibration": source,
-              "calibration_method": options.calibration_method}
+              "calibration_method": options.calibration_method,
+              **{k: report[k] for k in ("ca_formulation",) if k in report}}
     if not inputs:
         return report, {"status": "skipped", "message": "--no-verify"}
     from ..runtime import run_artifact
