@@ -20,8 +20,9 @@ $(STAMP): pyproject.toml
 	$(PY) -c "import torch, coordatt; assert torch.__version__.startswith('2.13.0'), torch.__version__"
 	touch $(STAMP)
 
+# tests/conftest.py orders the modules longest first; --no-loadscope-reorder keeps that order
 test: setup
-	$(PY) -m pytest -q -n 2 --dist loadfile -m "not full_zoo"
+	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder -m "not full_zoo"
 
 # everything, the full-depth lowering of every registered network included (~20 min more)
 test-full: setup

@@ -14,7 +14,6 @@ from coordatt.check_file import check_path, read_check_file
 from coordatt.eval.cli import main
 from coordatt.eval.dataset import ImageSet, match_labels, scan
 from coordatt.eval.evaluate import EvalConfig, evaluate
-from coordatt.export.pipeline import ExportConfig, export
 from coordatt.export.sidecar import read_sidecar
 from coordatt.labels import imagenet_labels, imagenet_synsets
 
@@ -26,28 +25,19 @@ from coordatt.labels import imagenet_labels, imagenet_synsets
 # points.
 MAX_INT8_DROP_PTS = 5.0
 MIN_INT8_AGREEMENT = 0.9
-# ExecuTorch and ONNX Runtime, fp32 and int8: ~2 min of export on 2 cores (the int8 .pte's
-# lowering is half of it). Every format's check file runs in tests/test_check_files.py.
-FORMATS = ("pte", "onnx")
-FP32_RUNTIMES = {"pte": "executorch-xnnpack", "onnx": "onnxruntime"}
-INT8_RUNTIMES = {"pte": "executorch-xnnpack-int8", "onnx": "onnxruntime-int8"}
-CALIBRATION_PER_CLASS = 3  # PT2E calibration costs ~0.5 s an image on 2 busy cores
+# every format with an int8 path, fp32 and int8: the trained network's shared export
+# (tests/trained.py, coordatt-export --format all, once per run; int8 calibrated on 3 training
+# images a class). The Core ML artifact is there too: its rows say it needs macOS.
+FORMATS = ("pte", "onnx", "tflite")
+FP32_RUNTIMES = {"pte": "executorch-xnnpack", "onnx": "onnxruntime", "tflite": "litert"}
+INT8_RUNTIMES = {"pte": "executorch-xnnpack-int8", "onnx": "onnxruntime-int8",
+                 "tflite": "litert-int8"}
 
 
 @pytest.fixture(scope="module")
-def exported(trained_net, tmp_path_factory):
-    """The trained network's fp32 and int8 artifacts (int8 calibrated on 3 training images a
-    class), with its labels, as a user exports them."""
-    folder = tmp_path_factory.mktemp("eval")
-    calibration = trained_net.calibration_subset(folder / "calibration", CALIBRATION_PER_CLASS)
-    common = dict(model=trained_net.model_name, width_mult=trained_net.width_mult,
-                  input_size=trained_net.input_size, weights=trained_net.checkpoint,
-                  labels=trained_net.labels_path, name="shapes_ca",
-                  output_dir=folder / "artifacts")
-    export(ExportConfig(**common), FORMATS, progress=False)
-    export(ExportConfig(**common, quantize="int8", calibration_dir=calibration), FORMATS,
-           progress=False)
-    return folder / "artifacts"
+def exported(trained_artifacts):
+    """The trained network's fp32 and int8 artifacts with its labels, as a user exports them."""
+    return trained_artifacts
 
 
 @pytest.fixture(scope="module")

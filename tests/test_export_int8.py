@@ -4,34 +4,37 @@
 import pytest
 import torch
 
-from coordatt.export.pipeline import ExportConfig, export
 from coordatt.export.pte import inspect_pte
+from coordatt.export.sidecar import read_sidecar
 
 
 @pytest.fixture(scope="module")
-def small_int8_export(tmp_path_factory):
-    """The same small model as int8 .pte, calibrated on the bundled photos."""
-    from coordatt.preprocess import sample_images
+def trained_int8(trained_artifacts):
+    """The full-depth MobileNetV2-CA (the trained test network, 0.35x at 48x48) as int8 .pte,
+    calibrated on 3 training images a class, and its fp32 .pte: the run's shared export
+    (tests/trained.py). Trained weights make the agreement bars mean something; the graph is
+    the full network's (17 blocks, 16 with CA), as in any int8 export."""
+    from trained import trained_artifact
 
-    out = tmp_path_factory.mktemp("small_int8")
-    config = ExportConfig(width_mult=0.5, input_size=(96, 96), output_dir=out, quantize="int8",
-                          calibration_dir=sample_images()[0].parent)
-    (result,) = export(config, ["pte"], progress=False)
-    return config, result
+    return (trained_artifact(trained_artifacts, "xnnpack", "int8"),
+            trained_artifact(trained_artifacts, "xnnpack", "fp32"))
 
 
-def test_int8_one_delegate_and_agreement(small_int8_export):
+def test_int8_one_delegate_and_agreement(trained_int8):
     from coordatt.export import verify
 
-    _, r = small_int8_export
-    info = inspect_pte(r.target.path.read_bytes())
+    path, fp32 = trained_int8
+    info = inspect_pte(path.read_bytes())
     assert info["delegates"] == 1 and info["operators"] == []
-    v = r.verification
+    doc = read_sidecar(path)
+    v = doc["verification"]
     assert v["status"] == "passed", v["message"]
     assert v["sqnr_db"] >= verify.INT8_MIN_SQNR_DB and v["min_cosine"] >= verify.INT8_MIN_COSINE
     assert v["vs_quantized_pytorch"]["min_cosine"] >= verify.INT8_RUNTIME_MIN_COSINE
-    assert r.report["calibration"].startswith("4 images from")
-    assert r.size_bytes < 0.4 * r.report.get("fp32_size_bytes", 8_400_000)  # int8 weights
+    assert doc["export"]["report"]["calibration"].startswith("30 images from")
+    # int8 weights: measured 0.40 of the fp32 .pte at 0.35x (per-channel scales and int32
+    # biases weigh more in a narrow network than at 0.5x)
+    assert doc["size_bytes"] == path.stat().st_size < 0.45 * fp32.stat().st_size
 
 
 def test_int8_judgement():

@@ -1,7 +1,9 @@
-"""LiteRT .tflite export: fp32 and int8 of the trained test network through both library entry
-points, what XNNPACK takes, float32 I/O for int8, the unconvertible-operator one-liner, a corrupt
-file, threads and the (absent) per-operator profiler."""
+"""LiteRT .tflite export: fp32 and int8 of the trained test network through both entry points
+(export_model on the module in memory; coordatt-export, i.e. export(), on its checkpoint, from
+the run's shared export), what XNNPACK takes, float32 I/O for int8, the unconvertible-operator
+one-liner, a corrupt file, threads and the (absent) per-operator profiler."""
 
+import json
 import math
 import os
 import sys
@@ -15,13 +17,14 @@ pytest.importorskip("ai_edge_litert")
 
 from coordatt.errors import ExportError  # noqa: E402
 from coordatt.export.litert import inspect_tflite  # noqa: E402
-from coordatt.export.pipeline import ExportConfig, export, export_model  # noqa: E402
+from coordatt.export.pipeline import export_model  # noqa: E402
 from coordatt.export.sidecar import read_sidecar  # noqa: E402
 from coordatt.runtime import open_session, run_artifact  # noqa: E402
 
 # int8 against fp32 on the trained network (calibrated on 20 training images, verified on 8 of
-# them): measured SQNR 20.7 dB, cosine 0.994, top-1 agreement 100%, and cosine 0.997 against the
-# quantized PyTorch program; the export's own bars are 10 dB, 0.95, 50% and 0.99
+# them; the shared export calibrates on 30): measured SQNR 20.7 dB, cosine 0.994, top-1
+# agreement 100%, and cosine 0.997 against the quantized PyTorch program; the export's own bars
+# are 10 dB, 0.95, 50% and 0.99
 MIN_INT8_SQNR_DB = 18.0
 MIN_INT8_COSINE = 0.98
 # int8 ops XNNPACK's LiteRT delegate does not take (it runs AVERAGE_POOL_2D and HARD_SWISH in
@@ -40,18 +43,17 @@ def fp32(trained_net, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def int8(trained_net, tmp_path_factory):
-    """export() of the trained checkpoint, calibrated on 2 training images a class (PT2E's
-    histogram observers cost ~0.5 s an image here: the whole training folder would take
-    minutes)."""
-    calibration = trained_net.calibration_subset(tmp_path_factory.mktemp("litert_calibration"), 2)
-    config = ExportConfig(
-        model=trained_net.model_name, width_mult=trained_net.width_mult,
-        input_size=trained_net.input_size, weights=trained_net.checkpoint,
-        labels=trained_net.labels_path, name="shapes_ca", quantize="int8",
-        calibration_dir=calibration, output_dir=tmp_path_factory.mktemp("litert_int8"))
-    (result,) = export(config, ["tflite"], progress=False)
-    return result
+def int8(trained_artifacts):
+    """The trained checkpoint's int8 .tflite from the run's shared export (coordatt-export
+    --format all --quantize int8 through export(), calibrated on 3 training images a class:
+    tests/trained.py), as an ExportResult-like view: its path and its sidecar's report."""
+    from types import SimpleNamespace
+
+    from trained import trained_artifact
+
+    path = trained_artifact(trained_artifacts, "litert", "int8")
+    return SimpleNamespace(target=SimpleNamespace(path=path),
+                           report=read_sidecar(path)["export"]["report"])
 
 
 def test_fp32_sidecar_and_parity(fp32, trained_net):
@@ -63,6 +65,7 @@ def test_fp32_sidecar_and_parity(fp32, trained_net):
     assert v["status"] == "passed" and v["runtime"] == "litert", v
     assert v["inputs"] >= 2 and 0 < v["max_rel_diff"] <= 1e-4 and v["top1_agreement"] == 1.0
     assert doc["export"]["report"]["converter"]["litert-torch"]
+    assert doc["export"]["report"] == json.loads(json.dumps(fp32.report))  # what export returned
 
 
 def test_fp32_is_one_xnnpack_delegate(fp32):
@@ -84,7 +87,7 @@ def test_int8_judged_on_the_trained_network(int8):
     assert v["top1_judged"] is True and v["top1_agreement"] >= 0.8, v
     assert v["sqnr_db"] >= MIN_INT8_SQNR_DB and v["min_cosine"] >= MIN_INT8_COSINE, v
     assert v["vs_quantized_pytorch"]["min_cosine"] >= 0.99, v
-    assert doc["export"]["report"]["calibration"].startswith("20 images from")
+    assert doc["export"]["report"]["calibration"].startswith("30 images from")
 
 
 def test_int8_keeps_float_io_and_says_what_xnnpack_leaves(int8, fp32):

@@ -1,6 +1,8 @@
 """The own-model path end to end, as a user runs it: a 10-class MobileNetV2-CA fine-tuned by
-coordatt-train's library (the trained_net fixture) -> coordatt-export --format all and int8 with
-its labels -> coordatt-bench --artifacts on the result; the labels are in every sidecar."""
+coordatt-train's library (the trained_net fixture) -> coordatt-export --format all, fp32 and
+--quantize int8, with its labels (the trained_artifacts fixture: that export, run once per test
+run and shared with the eval, LiteRT and ONNX int8 tests) -> coordatt-bench --artifacts on the
+result; the labels are in every sidecar."""
 
 import json
 
@@ -8,7 +10,6 @@ import pytest
 import torch
 
 from coordatt.bench.cli import main as bench_main
-from coordatt.export.cli import main as export_main
 from coordatt.export.sidecar import read_sidecar
 
 # int8 against fp32 on the trained network, calibrated on its training folder and verified on 8
@@ -18,27 +19,21 @@ MIN_INT8_SQNR_DB = 20.0
 
 
 @pytest.fixture(scope="module")
-def exported(trained_net, tmp_path_factory):
-    out = tmp_path_factory.mktemp("own_flow") / "artifacts"
-    size = f"{trained_net.input_size[0]}x{trained_net.input_size[1]}"
-    common = ["--model", trained_net.model_name, "--width-mult", str(trained_net.width_mult),
-              "--input-size", size, "--weights", str(trained_net.checkpoint),
-              "--labels", str(trained_net.labels_path), "--name", "shapes_ca",
-              "--output-dir", str(out)]
-    assert export_main(["--format", "all", *common]) == 0
-    # class subfolders, as trained; 3 images a class (PT2E calibration costs ~0.5 s an image)
-    calibration = trained_net.calibration_subset(out.parent / "calibration", 3)
-    assert export_main(["--format", "pte", "--quantize", "int8", "--calibration-dir",
-                        str(calibration), *common]) == 0
-    return out
+def exported(trained_artifacts):
+    """coordatt-export --format all and --format all --quantize int8 (calibrated on a class-
+    subfolder copy of 3 training images a class) of the trained network, with --weights,
+    --labels and --name shapes_ca (tests/trained.py: every command exited 0)."""
+    return trained_artifacts
 
 
 def test_every_artifact_carries_the_labels(trained_net, exported):
     names = sorted(p.name for p in exported.iterdir()
                    if not p.name.endswith((".json", ".check.bin")))
     assert names == ["shapes_ca_035_litert_fp32_48x48.tflite",
+                     "shapes_ca_035_litert_int8_48x48.tflite",
                      "shapes_ca_035_mlprogram_fp16_48x48.mlpackage",
                      "shapes_ca_035_onnx_fp32_48x48.onnx",
+                     "shapes_ca_035_onnx_int8_48x48.onnx",
                      "shapes_ca_035_xnnpack_fp32_48x48.pte",
                      "shapes_ca_035_xnnpack_int8_48x48.pte"]
     for name in names:
@@ -80,8 +75,10 @@ def test_bench_measures_the_exported_folder(exported, tmp_path, capsys):
     assert code == 0, capsys.readouterr().err
     rows = json.loads((tmp_path / "results.json").read_text())["results"]
     by = {r["runtime"]: r for r in rows}
-    assert set(by) >= {"eager", "onnxruntime", "executorch-xnnpack", "executorch-xnnpack-int8"}
-    for runtime in ("eager", "onnxruntime", "executorch-xnnpack", "executorch-xnnpack-int8"):
+    measured = ("eager", "onnxruntime", "onnxruntime-int8", "executorch-xnnpack",
+                "executorch-xnnpack-int8", "litert", "litert-int8")
+    assert set(by) >= set(measured)
+    for runtime in measured:
         row = by[runtime]
         assert row["error"] is None and len(row["samples_ms"]) == 3, row
         assert row["model"] == "shapes_ca" and row["width_mult"] == 0.35

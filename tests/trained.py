@@ -27,9 +27,11 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from filelock import FileLock
 from torch import nn
 
 import coordatt
@@ -113,8 +115,6 @@ def _folder(cache_root: Path) -> Path:
 
 def get_trained_net(cache_root: Path) -> TrainedNet:
     """The trained network under ``cache_root``, built there first if no one has yet."""
-    from filelock import FileLock
-
     folder = _folder(cache_root)
     folder.mkdir(parents=True, exist_ok=True)
     record = folder / "trained.json"
@@ -137,11 +137,11 @@ def get_trained_net(cache_root: Path) -> TrainedNet:
 
 def get_trained_artifacts(net: TrainedNet, cache_root: Path) -> Path:
     """The trained network exported once per run as a user exports it, shared by the eval,
-    own-model flow, LiteRT and ONNX int8 tests: ``coordatt-export --format all`` (.pte, .onnx,
-    .tflite, .mlpackage) and ``--format all --quantize int8`` (.pte, .onnx, .tflite) calibrated
+    own-model flow, int8, LiteRT and ONNX int8 tests: ``coordatt-export --format all`` (.pte,
+    .onnx, .tflite, .mlpackage), then ``--quantize int8`` (.pte; .onnx and .tflite) calibrated
     on ``calibration/``, ``CALIBRATION_PER_CLASS`` training images a class, all named
-    ``shapes_ca_035_*_48x48`` with the labels file. The fp32 and int8 exports are separate steps
-    (artifact_cache.build_once): two workers asking at once export one each. Read only."""
+    ``shapes_ca_035_*_48x48`` with the labels file. Three commands, three steps of about the same
+    length (artifact_cache.build_once): two workers asking at once share them. Read only."""
     from artifact_cache import build_once
 
     from coordatt.export.cli import main as export_main
@@ -158,11 +158,19 @@ def get_trained_artifacts(net: TrainedNet, cache_root: Path) -> Path:
         if code != 0:
             raise RuntimeError(f"coordatt-export {' '.join(args)} exited {code}")
 
-    def int8() -> None:
-        calibration = net.calibration_subset(folder / "calibration", CALIBRATION_PER_CLASS)
-        cli("--format", "all", "--quantize", "int8", "--calibration-dir", str(calibration))
+    def int8(formats: str) -> Callable[[], None]:
+        def run() -> None:
+            calibration = folder / "calibration"  # the same for both steps: one identity
+            with FileLock(str(folder / ".calibration.lock")):
+                if not calibration.exists():
+                    tmp = folder / f".calibration-{os.getpid()}"
+                    net.calibration_subset(tmp, CALIBRATION_PER_CLASS)
+                    os.replace(tmp, calibration)
+            cli("--format", formats, "--quantize", "int8", "--calibration-dir", str(calibration))
+        return run
 
-    build_once(folder, {"fp32": lambda: cli("--format", "all"), "int8": int8})
+    build_once(folder, {"fp32": lambda: cli("--format", "all"), "int8-pte": int8("pte"),
+                        "int8-onnx-tflite": int8("onnx,tflite")})
     return out
 
 
