@@ -18,7 +18,7 @@ BASE = {
 FLAGS = {
     "export": ["--weights", "--labels", "--calibration-dir"],
     "bench": ["--output-dir", "--artifacts", "--from", "--weights", "--eval-dir",
-              "--from-device-log"],
+              "--from-device-log", "--farm-spec", "--apk"],
     "eval": ["--data", "--artifacts", "--output-dir", "--labels-csv"],
     "train": ["--data", "--output-dir", "--weights"],
 }

@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device-eval-limit", type=_count(1, "--device-eval-limit"), default=500,
                    metavar="N", help="with --eval-dir on a phone: push a seeded sample of at "
                                      "most N images")
-    p.add_argument("--farm-spec", type=Path, metavar="OUT_DIR",
+    p.add_argument("--farm-spec", type=path_arg, metavar="OUT_DIR",
                    help="with --device android: write the run as an AWS Device Farm custom "
                         "test spec (testspec.yml, payload zip, manifest, README) instead of "
                         "running on a phone here")
