@@ -16,7 +16,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import read_small_text
+from ..errors import check_folder, read_small_text
 from ..labels import imagenet_labels, imagenet_synsets
 from ..preprocess import IMAGE_SUFFIXES
 
@@ -97,14 +97,7 @@ def _read_csv(path: Path, root: Path) -> tuple[list[tuple[Path, str]], list[str]
 def scan(data: str | os.PathLike, labels_csv: str | os.PathLike | None = None) -> ImageSet:
     """The labelled images of ``data``: its class subfolders, or the files a labels CSV names
     (``labels_csv``, or ``data/labels.csv``). ValueError when it holds neither."""
-    root = Path(data)
-    try:
-        is_dir = root.is_dir()
-    except OSError:
-        is_dir = False
-    if not is_dir:
-        raise ValueError(f"--data {root} is not a folder" if os.path.lexists(root)
-                         else f"--data folder not found: {root}")
+    root = check_folder(data, "--data folder")
     if labels_csv is None and (root / LABELS_CSV).is_file():
         labels_csv = root / LABELS_CSV
     if labels_csv is not None:
