@@ -8,16 +8,20 @@ when it loads the model. There is no PyTorch twin of this quantizer: the artifac
 against eager fp32 only (verify.check_int8).
 
 The defaults (DEFAULT_OPTIONS) are for ORT's x86-64 CPU EP, measured there (ORT 1.31, AVX-512 VNNI
-host, 1 thread, median of 50 runs, fp32 -> int8): MobileNetV2-CA 1.0x/224^2 11.7 -> 7.7 ms,
-MobileNetV2 7.8 -> 3.8 ms.
+host, 1 thread, median of 50 runs, fp32 -> int8, before CoordAtt's poolings were rewritten):
+MobileNetV2-CA 1.0x/224^2 11.7 -> 7.7 ms, MobileNetV2 7.8 -> 3.8 ms.
 
 - uint8 activations, int8 weights (U8S8). ORT fuses QDQ groups with int8 activations into its
   integer kernels on ARM only (``QDQIsInt8Allowed()`` is false on x86): with S8S8 about half the
   convolutions stay DequantizeLinear -> float Conv -> QuantizeLinear, and int8 is slower than
   fp32 for CA (19-21 ms; MobileNetV2 6.3 ms). With U8S8 every Conv becomes a QLinearConv.
-- CA's directional poolings in float: AveragePool, and the Transpose and Concat it feeds (else ORT
-  fuses DequantizeLinear -> AveragePool -> QuantizeLinear back into QLinearAveragePool, 30% of
-  the CA network's int8 time). CA int8 with them quantized: 8.7 ms. Leaving the gates' sigmoids
+- CoordAtt arrives here rewritten by export/onnx.py (``INT8_CA_FORMULATION``): its directional
+  means are depthwise convolutions with constant kernels, quantized into QLinearConv like every
+  other conv, which measured 16-20% faster than the earlier float poolings (thread CPU time,
+  benchmarks/ca_cost_levers.md). ``float_op_types`` still keeps AveragePool, and the Transpose and
+  Concat it feeds, in float for a network whose poolings are not rewritten (else ORT fuses
+  DequantizeLinear -> AveragePool -> QuantizeLinear back into QLinearAveragePool, 30% of the CA
+  network's int8 time; CA int8 with them quantized: 8.7 ms). Leaving the gates' sigmoids
   in float changed nothing (ORT fuses them back as well); their multiplies in float, or the whole
   block, was slower (full-size float Mul plus its QDQ conversions).
 - MinMax calibration. Percentile (99.999%) gave the same SQNR within 0.5 dB (the trained test
