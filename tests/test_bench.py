@@ -161,7 +161,7 @@ def test_unknown_runtime(capsys):
     err = capsys.readouterr().err
     assert err == ("error: unknown runtime 'tflite'; choose from eager, executorch-xnnpack, "
                    "executorch-xnnpack-int8, executorch-portable, onnxruntime, onnxruntime-int8, "
-                   "litert, litert-int8, coreml\n")
+                   "onnxruntime-xnnpack, onnxruntime-xnnpack-int8, litert, litert-int8, coreml\n")
 
 
 @pytest.fixture
