@@ -220,7 +220,7 @@ def test_cli_farm_spec(bench, phone, artifacts, tmp_path, capsys):
     import shlex
     import zipfile
 
-    yaml = pytest.importorskip("yaml")
+    import yaml  # the dev extra installs PyYAML: never skipped
     apk = tmp_path / "app-debug.apk"
     apk.write_bytes(b"PK\x03\x04")
     farm = tmp_path / "farm"
@@ -264,7 +264,7 @@ def test_farm_spec_runs_against_the_fake_phone(phone, artifacts, tmp_path, monke
     import shutil
     import subprocess
 
-    yaml = pytest.importorskip("yaml")
+    import yaml  # the dev extra installs PyYAML: never skipped
     for tool in ("bash", "curl", "unzip", "sha256sum"):
         if shutil.which(tool) is None:
             pytest.skip(f"{tool} is not installed")
