@@ -38,3 +38,17 @@ def test_empty_path_flag_is_refused(command, flag, tmp_path, capsys, monkeypatch
     assert e.value.code == 2 and "Traceback" not in err
     assert f"argument {flag}: empty; name a file or folder" in err.strip().splitlines()[-1]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_farm_spec_that_is_a_file_is_refused_before_any_export(tmp_path, capsys, monkeypatch):
+    # it used to export every artifact first and fail only when writing the job
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afile").write_text("mine")
+    from coordatt.bench.cli import main
+
+    code = main(["--device", "android", "--farm-spec", "afile", "--runtimes",
+                 "executorch-xnnpack"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err == ["error: --farm-spec afile is not a folder (a regular file)"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+    assert (tmp_path / "afile").read_text() == "mine"

@@ -210,6 +210,8 @@ def _check_inputs(args) -> None:
     elif args.all_devices and args.serial:
         raise ValueError("--serial and --all-devices both choose phones; give one of them")
     check_output_dir(_output_dir(args))
+    if args.farm_spec is not None:
+        check_output_dir(args.farm_spec, names=(), example="farm_job", flag="--farm-spec")
 
 
 def _output_dir(args) -> Path:

@@ -20,7 +20,7 @@ OUTPUT_NAMES = ("results.json", "results.csv", "results.png")
 
 
 def check_output_dir(path: Path, names: tuple[str, ...] = OUTPUT_NAMES,
-                     example: str = "bench_results") -> Path:
+                     example: str = "bench_results", flag: str = "--output-dir") -> Path:
     """Raise ValueError when results could not be written into ``path``; creates nothing.
 
     The folder, or the nearest part of it that exists, must be a writable folder, and any
@@ -28,7 +28,7 @@ def check_output_dir(path: Path, names: tuple[str, ...] = OUTPUT_NAMES,
     replaced).
     """
     if str(path) == "":
-        raise ValueError(f"--output-dir is empty; name a folder (e.g. {example})")
+        raise ValueError(f"{flag} is empty; name a folder (e.g. {example})")
     path = Path(path)
     existing = path
     while not os.path.lexists(existing) and existing != existing.parent:
@@ -36,13 +36,13 @@ def check_output_dir(path: Path, names: tuple[str, ...] = OUTPUT_NAMES,
     try:
         mode = os.stat(existing).st_mode
     except OSError as e:  # a dangling symlink, a loop
-        raise ValueError(f"--output-dir {path}: {existing}: {e.strerror}") from None
+        raise ValueError(f"{flag} {path}: {existing}: {e.strerror}") from None
     if not stat.S_ISDIR(mode):
         kind = "a regular file" if stat.S_ISREG(mode) else file_kind(mode)
         where = "is" if existing == path else f"is under {existing}, which is"
-        raise ValueError(f"--output-dir {path} {where} not a folder ({kind})")
+        raise ValueError(f"{flag} {path} {where} not a folder ({kind})")
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise ValueError(f"--output-dir {path}: {existing} is not writable")
+        raise ValueError(f"{flag} {path}: {existing} is not writable")
     if existing == path:
         for name in names:
             target = path / name
@@ -54,6 +54,6 @@ def check_output_dir(path: Path, names: tuple[str, ...] = OUTPUT_NAMES,
             except OSError:
                 kind = "a dangling symlink"
             if kind:
-                raise ValueError(f"--output-dir {path}: {name} there is {kind}; results "
+                raise ValueError(f"{flag} {path}: {name} there is {kind}; results "
                                  f"replace it, so move it away first")
     return path
