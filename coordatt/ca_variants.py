@@ -23,6 +23,12 @@ Choices (each equal to the official block to float rounding, tested against its 
   (``benchmarks/xnnpack_shared_weight/``).
 - ``gate``: ``"product"`` (``x * (a_h * a_w)``, the model's own) or ``"sequential"``
   (``x * a_h * a_w``, the official order up to the commutativity of the product).
+- ``act``: the encoder's h-swish as ``"hardswish"`` (one operator, the model's own) or
+  ``"relu6"``: ``t * relu6(t + 3)``, its definition, with the ``/ 6`` folded into the weights of
+  the two 1x1 gate convolutions that read it (they are linear: ``W (y / 6) = (W / 6) y``). For
+  runtimes that run an int8 HARD_SWISH or HardSigmoid outside their fast path (LiteRT's XNNPACK
+  delegate takes no int8 HARD_SWISH; ONNX Runtime has no QLinear HardSigmoid): an add with a
+  fused relu6 and a multiply are int8 operators everywhere.
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "pool": ("avg_pool", "dwconv"),
     "encode": ("joint", "apart"),
     "gate": ("product", "sequential"),
+    "act": ("hardswish", "relu6"),
 }
 
 
@@ -100,6 +107,12 @@ class CoordAttVariant(nn.Module):
             self.bn1_w = copy.deepcopy(block.bn1)
         self.conv_h = copy.deepcopy(block.conv_h)
         self.conv_w = copy.deepcopy(block.conv_w)
+        if self.choices["act"] == "relu6":  # h-swish's / 6 moves into the gate convolutions
+            if not isinstance(block.act, nn.Hardswish):
+                raise ValueError(f"act='relu6' rewrites nn.Hardswish, not {type(block.act).__name__}")
+            with torch.no_grad():
+                self.conv_h.weight.div_(6.0)
+                self.conv_w.weight.div_(6.0)
         if self.choices["pool"] == "dwconv":  # kernels [C, 1, 1, k] along W, [C, 1, k, 1] along H
             dtype = block.conv1.weight.dtype
             self.pool_h_taps, self.pool_w_taps = mean_factors(width), mean_factors(height)
@@ -116,6 +129,11 @@ class CoordAttVariant(nn.Module):
             raise ValueError("CoordAttVariant is for inference and export only; train CoordAtt")
         return super().train(False)
 
+    def _act(self, t: torch.Tensor) -> torch.Tensor:
+        if self.choices["act"] == "relu6":
+            return t * F.relu6(t + 3.0)  # h-swish times 6: the gate convolutions hold the / 6
+        return self.act(t)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: float32 [N, C, height, width] -> [N, C, height, width]."""
         h, w = self.height, self.width
@@ -131,10 +149,10 @@ class CoordAttVariant(nn.Module):
             x_h = F.avg_pool2d(x, (1, w))
             x_w = F.avg_pool2d(x, (h, 1))
         if self.choices["encode"] == "apart":
-            y_h = self.act(self.bn1(self.conv1(x_h)))
-            y_w = self.act(self.bn1_w(self.conv1_w(x_w)))
+            y_h = self._act(self.bn1(self.conv1(x_h)))
+            y_w = self._act(self.bn1_w(self.conv1_w(x_w)))
         else:
-            y = self.act(self.bn1(self.conv1(torch.cat([x_h, x_w.transpose(2, 3)], dim=2))))
+            y = self._act(self.bn1(self.conv1(torch.cat([x_h, x_w.transpose(2, 3)], dim=2))))
             # slicing with the static sizes, not torch.split: split_with_sizes is not delegated
             y_h, y_w = y[:, :, :h], y[:, :, h:].transpose(2, 3)
         a_h = self.conv_h(y_h).sigmoid()  # [N, C, H, 1]

@@ -99,7 +99,8 @@ def test_a_lone_block_is_replaced_too():
 
 
 @pytest.mark.parametrize("choices", [{"pool": "dwconv", "encode": "apart", "gate": "sequential"},
-                                     {"pool": "dwconv", "encode": "joint"}], ids=_ids)
+                                     {"pool": "dwconv", "encode": "joint"},
+                                     {"encode": "apart", "act": "relu6"}], ids=_ids)
 def test_fp32_lowers_to_one_delegate(choices):
     pytest.importorskip("executorch")
     from coordatt.export.pte import lower_to_pte
