@@ -109,7 +109,8 @@ class CoordAttVariant(nn.Module):
         self.conv_w = copy.deepcopy(block.conv_w)
         if self.choices["act"] == "relu6":  # h-swish's / 6 moves into the gate convolutions
             if not isinstance(block.act, nn.Hardswish):
-                raise ValueError(f"act='relu6' rewrites nn.Hardswish, not {type(block.act).__name__}")
+                raise ValueError("act='relu6' rewrites nn.Hardswish, not "
+                                 f"{type(block.act).__name__}")
             with torch.no_grad():
                 self.conv_h.weight.div_(6.0)
                 self.conv_w.weight.div_(6.0)

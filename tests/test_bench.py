@@ -105,6 +105,9 @@ def test_cli_writes_results_and_rerenders(tiny, tmp_path, capsys):
     # --profile: a per-operator table for each runtime
     assert "tiny_ca / executorch-xnnpack / 1 thread(s)" in text and "Convolution" in text
     assert "tiny_ca / onnxruntime / 1 thread(s)" in text and "Conv" in text
+    profiled = json.loads((out / "profile.json").read_text())  # and kept, row by row
+    assert {p["runtime"] for p in profiled["profiles"]} >= {"onnxruntime", "executorch-xnnpack"}
+    assert all(p["model"] == "tiny_ca" and p["operators"] for p in profiled["profiles"])
     # --from re-renders without measuring
     (out / "results.png").unlink()
     assert main(["--from", str(out / "results.json")]) == 0

@@ -92,7 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "by its sidecar, of any model")
     p.add_argument("--output-dir", type=path_arg,
                    help="where results go (default: bench_results; with --from: its folder)")
-    p.add_argument("--profile", action="store_true", help="print a per-operator breakdown")
+    p.add_argument("--profile", action="store_true",
+                   help="print a per-operator breakdown (and what each attention network adds "
+                   "over the same network without it), and write it to profile.json")
     p.add_argument("--from", dest="from_json", type=path_arg, metavar="RESULTS_JSON",
                    help="re-render table and chart from a results.json, without measuring")
     p.add_argument("--device", default="host", choices=("host", "android"),
@@ -281,7 +283,7 @@ def _main(argv: list[str] | None) -> int:
     from ..errors import CoordattError
     from .android import AdbError
     from .harness import BenchConfig, run_benchmark, run_on_android
-    from .profile import render_profile
+    from .profile import render_profiles, write_profiles
 
     try:
         _check_inputs(args)
@@ -325,9 +327,17 @@ def _main(argv: list[str] | None) -> int:
               f"--runtimes {','.join(args.runtimes)}; nothing was written", file=sys.stderr)
         return 2
     saved = _write_measured(rows, config, device_setup)
-    for label, rows_ in profiles.items():
+    if profiles:
+        from .report import machine_info
+
         print()
-        print(render_profile(label, rows_))
+        print(render_profiles(profiles))
+        try:
+            path = write_profiles(profiles, _OUT["dir"] / "profile.json", machine_info())
+            print(f"\nwritten: {path}")
+        except OSError as e:
+            print(f"error: could not write profile.json: {e}", file=sys.stderr)
+            saved = False
     if any((r["error"] or "").startswith("interrupted") for r in rows):
         print("interrupted: what was measured is kept", file=sys.stderr)
         return 130

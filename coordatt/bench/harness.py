@@ -197,7 +197,7 @@ def run_benchmark(config: BenchConfig, *, progress: Callable[[str, int, int], No
 
     rows_out: list[dict] = []
     row_subjects: list[Subject] = []  # rows_out[i] measured row_subjects[i]
-    profiles: dict[str, list[dict]] = {}
+    profiles: dict[str, dict] = {}  # label -> model, runtime, threads, size, operators
     interrupted = False
     for threads in config.threads:
         rows = _plan_rows(subjects, config.runtimes, threads)
@@ -240,7 +240,10 @@ def run_benchmark(config: BenchConfig, *, progress: Callable[[str, int, int], No
                     reply = row.worker.ask("profile", 20)
                     label = f"{row.subject.label} / {row.runtime} / {threads} thread(s)"
                     if reply[0] == "profile":
-                        profiles[label] = reply[1]
+                        profiles[label] = {
+                            "model": row.subject.label, "runtime": row.runtime,
+                            "threads": threads, "width_mult": row.subject.width_mult,
+                            "input_size": list(row.subject.input_size), "operators": reply[1]}
                     else:
                         notice(f"profile of {label} failed: {reply[1]}")
         except KeyboardInterrupt:

@@ -17,8 +17,8 @@ from coordatt.bench.stats import ratio
 
 from ..runtime import NAMES as runtime_names
 
-__all__ = ["render_table", "RUNTIME_ORDER", "ATTENTION_SUFFIXES", "device_label",
-           "condition_notes"]
+__all__ = ["render_table", "RUNTIME_ORDER", "ATTENTION_SUFFIXES", "baseline_of",
+           "device_label", "condition_notes"]
 
 RUNTIME_ORDER = runtime_names  # the runtime layer's order: eager, ExecuTorch, ORT, LiteRT, ...
 
@@ -26,7 +26,8 @@ RUNTIME_ORDER = runtime_names  # the runtime layer's order: eager, ExecuTorch, O
 ATTENTION_SUFFIXES = ("_ca", "_se", "_cbam")
 
 
-def _baseline_of(model: str) -> str | None:
+def baseline_of(model: str) -> str | None:
+    """The same network without attention: mobilenetv2 for mobilenetv2_ca, or None."""
     for suffix in ATTENTION_SUFFIXES:
         if model.endswith(suffix):
             return model[: -len(suffix)]
@@ -141,8 +142,8 @@ def _ca_overhead_lines(rows: list[Mapping[str, Any]]) -> list[str]:
         if row["error"] is None and row["median_ms"] is not None:
             key = (_model_key(row)[1:], _row_order(row))
             medians.setdefault(key, {}).setdefault(row["model"], row)
-    pairs = [(m[_baseline_of(name)], row) for m in medians.values() for name, row in m.items()
-             if _baseline_of(name) in m and m[_baseline_of(name)]["median_ms"] > 0]
+    pairs = [(m[baseline_of(name)], row) for m in medians.values() for name, row in m.items()
+             if baseline_of(name) in m and m[baseline_of(name)]["median_ms"] > 0]
     if not pairs:
         return []
     header = (f"  {'width':>5}  {'input':<7}  {'runtime':<24}  {'precision':<9}  {'threads':>7}"
