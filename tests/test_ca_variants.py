@@ -136,3 +136,41 @@ def test_the_int8_onnx_export_uses_the_measured_formulation(tiny_model, tmp_path
     assert result.report["ca_formulation"] == INT8_CA_FORMULATION
     assert "AveragePool" not in result.report["op_types"]  # the poolings are quantized convs
     assert result.verification["status"] == "passed", result.verification
+
+
+def test_the_fp32_onnx_export_uses_the_measured_formulation(tiny_model, tmp_path):
+    pytest.importorskip("onnxruntime")
+    from coordatt.export.onnx import FP32_CA_FORMULATION
+    from coordatt.export.pipeline import ExportConfig, export
+
+    (result,) = export(ExportConfig(model=tiny_model, input_size=(32, 32), output_dir=tmp_path),
+                       ["onnx"], progress=False)
+    assert result.report["ca_formulation"] == FP32_CA_FORMULATION
+    assert "Concat" not in result.report["op_types"]  # each direction encoded apart
+    assert result.verification["status"] == "passed", result.verification  # vs eager CoordAtt
+
+
+def test_the_int8_onnx_formulation_runs_every_ca_op_in_int8(tmp_path):
+    # h-swish as t * relu6(t + 3): ORT has no QLinear HardSigmoid, so nn.Hardswish stayed a float
+    # HardSigmoid between DequantizeLinear/QuantizeLinear; the relu6 folds into QLinearAdd's range
+    ort = pytest.importorskip("onnxruntime")
+    import onnx
+
+    from coordatt.export.onnx import INT8_CA_FORMULATION, export_onnx
+    from coordatt.export.onnx_int8 import quantize_onnx
+
+    torch.manual_seed(0)
+    block = randomize_bn(CoordAtt(16)).eval()
+    x = torch.randn(1, 16, 8, 12)
+    variant = with_ca_variant(block, x, **INT8_CA_FORMULATION)
+    quantize_onnx(export_onnx(variant, x, {})[0], [torch.randn_like(x) for _ in range(4)],
+                  tmp_path / "ca.onnx")
+    options = ort.SessionOptions()
+    options.optimized_model_filepath = str(tmp_path / "optimized.onnx")
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    ort.InferenceSession(str(tmp_path / "ca.onnx"), options, providers=["CPUExecutionProvider"])
+    ops = [node.op_type for node in onnx.load(str(tmp_path / "optimized.onnx")).graph.node]
+    # only the block's input and output cross between float and int8
+    assert ops.count("QuantizeLinear") == 1 and ops.count("DequantizeLinear") == 1, ops
+    assert {op for op in ops if op not in ("QuantizeLinear", "DequantizeLinear")} == {
+        "QLinearConv", "QLinearAdd", "QLinearMul", "QLinearSigmoid"}, ops

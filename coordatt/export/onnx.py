@@ -1,12 +1,19 @@
 """ONNX: one self-contained ``.onnx`` (no external-data sidecar), static shape, opset 18,
 input ``image``, output ``logits``, checked by ``onnx.checker``; run with ONNX Runtime's CPU EP.
 
-The int8 ``.onnx`` is quantized from an fp32 export holding CoordAtt in the formulation measured
-fastest in ONNX Runtime's int8 kernels (``INT8_CA_FORMULATION``, coordatt.ca_variants: the same
-function to float rounding; the model and its checkpoint are untouched): each directional mean as
-depthwise convolutions with constant kernels, which ORT quantizes into QLinearConv, and the two
-directions encoded apart. The fp32 ``.onnx`` keeps the model's formulation (formulations moved ORT
-fp32 by -2% to +3%, within noise). Measured in benchmarks/ca_cost_levers.md.
+Both hold CoordAtt in the formulation measured fastest in ONNX Runtime's CPU EP
+(coordatt.ca_variants: the same function to float rounding; the model and its checkpoint are
+untouched):
+
+- fp32 (``FP32_CA_FORMULATION``): the two directions encoded apart, which drops the concat, the
+  transposes and the split (and their NCHWc reorders) around CA's small ops.
+- int8 (``INT8_CA_FORMULATION``): each directional mean as depthwise convolutions with constant
+  kernels, which ORT quantizes into QLinearConv; the directions encoded apart; h-swish written as
+  ``t * relu6(t + 3)`` (the ``/ 6`` in the gate convolutions), which quantizes into QLinearAdd
+  (the relu6 folded into its output range) and QLinearMul: ORT has no QLinear HardSigmoid, so
+  ``HardSwish`` stayed a float HardSigmoid between DequantizeLinear/QuantizeLinear.
+
+Measured in benchmarks/ca_cost_levers.md and benchmarks/ca_levers/onnxruntime.md.
 """
 
 from __future__ import annotations
@@ -22,13 +29,20 @@ from ..errors import require
 from . import verify
 from .progress import step
 
-__all__ = ["export_onnx", "run_onnx", "produce", "OPSET"]
+__all__ = ["export_onnx", "run_onnx", "produce", "OPSET", "FP32_CA_FORMULATION",
+           "INT8_CA_FORMULATION"]
 
 OPSET = 18
-# ORT int8 CPU EP, 1 thread, MobileNetV2-CA 1.0x/224, thread-CPU-time medians of two
-# interleaved runs: 8.39 -> 6.73 ms (-20%), 7.47 -> 6.26 ms (-16%); int8 agreement with fp32 on
-# the trained test network 99.5% -> 96.0% (SQNR 25.0 -> 24.3 dB): benchmarks/ca_cost_levers.md
-INT8_CA_FORMULATION = {"pool": "dwconv", "encode": "apart"}
+# ORT CPU EP, 1 thread, MobileNetV2-CA 1.0x/224, thread-CPU-time medians of interleaved runs
+# (benchmarks/ca_levers/onnxruntime.md). fp32, encoded apart: 12.12 -> 11.56 ms (-4.6%), 11.56 ->
+# 11.39 (-1.5%), 11.30 -> 10.98 (-2.8%), and -2.0% earlier (benchmarks/ca_cost_levers.md);
+# depthwise-conv pooling, gate order or relu6 on top: no gain or slower.
+FP32_CA_FORMULATION = {"encode": "apart"}
+# int8: pooling as depthwise convs, encoded apart: 8.39 -> 6.73 ms (-20%), 7.47 -> 6.26 (-16%)
+# (benchmarks/ca_cost_levers.md); h-swish as t * relu6(t + 3) on top: 6.78 -> 6.78 (-0.1%),
+# 6.49 -> 6.19 (-4.6%), 6.49 -> 6.30 (-2.9%), 6.75 -> 6.51 (-3.4%); int8 agreement with fp32 on
+# the trained test network 99.5% (as written) -> 96.0%, SQNR 25.0 -> 24.2 dB.
+INT8_CA_FORMULATION = {"pool": "dwconv", "encode": "apart", "act": "relu6"}
 
 
 def export_onnx(
@@ -68,15 +82,14 @@ def produce(target, tmp: Path, info, example, config, inputs, reference, *, verb
     metadata = {"model": info.spec, "name": info.name, "width_mult": str(info.width_mult),
                 "num_classes": str(info.num_classes), "producer": "coordatt-export",
                 "preprocess": "see the .json sidecar"}
-    model = info.model
-    if target.precision == "int8":
-        from ..ca_variants import with_ca_variant
+    formulation = INT8_CA_FORMULATION if target.precision == "int8" else FP32_CA_FORMULATION
+    from ..ca_variants import with_ca_variant
 
-        model = with_ca_variant(info.model, example, **INT8_CA_FORMULATION)
+    model = with_ca_variant(info.model, example, **formulation)
     with step("exporting to ONNX (dynamo, opset 18)", enabled=progress), quiet(verbose):
         data, report = export_onnx(model, example, metadata)
-    if model is not info.model:
-        report["ca_formulation"] = dict(INT8_CA_FORMULATION)
+    if model is not info.model:  # it holds CoordAtt: the rewritten copy was exported
+        report["ca_formulation"] = dict(formulation)
     if target.precision == "int8":
         from .onnx_int8 import produce_int8
 

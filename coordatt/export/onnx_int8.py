@@ -18,10 +18,13 @@ MobileNetV2-CA 1.0x/224^2 11.7 -> 7.7 ms, MobileNetV2 7.8 -> 3.8 ms.
 - CoordAtt arrives here rewritten by export/onnx.py (``INT8_CA_FORMULATION``): its directional
   means are depthwise convolutions with constant kernels, quantized into QLinearConv like every
   other conv, which measured 16-20% faster than the earlier float poolings (thread CPU time,
-  benchmarks/ca_cost_levers.md). ``float_op_types`` still keeps AveragePool, and the Transpose and
-  Concat it feeds, in float for a network whose poolings are not rewritten (else ORT fuses
-  DequantizeLinear -> AveragePool -> QuantizeLinear back into QLinearAveragePool, 30% of the CA
-  network's int8 time; CA int8 with them quantized: 8.7 ms). Leaving the gates' sigmoids
+  benchmarks/ca_cost_levers.md), and its h-swish is ``t * relu6(t + 3)``, which quantizes into
+  QLinearAdd (the relu6 folded into its range) and QLinearMul where ``HardSwish`` left 32 float
+  HardSigmoid with 64 QuantizeLinear/DequantizeLinear (0-5% faster, 4 runs,
+  benchmarks/ca_levers/onnxruntime.md). ``float_op_types`` still keeps AveragePool, and the
+  Transpose and Concat it feeds, in float for a network whose poolings are not rewritten (else
+  ORT fuses DequantizeLinear -> AveragePool -> QuantizeLinear back into QLinearAveragePool, 30%
+  of the CA network's int8 time; CA int8 with them quantized: 8.7 ms). Leaving the gates' sigmoids
   in float changed nothing (ORT fuses them back as well); their multiplies in float, or the whole
   block, was slower (full-size float Mul plus its QDQ conversions).
 - MinMax calibration. Percentile (99.999%) gave the same SQNR within 0.5 dB (the trained test
