@@ -21,8 +21,13 @@ Choices (each equal to the official block to float rounding, tested against its 
   transposes and the slices. Each direction gets its own copy of the encoder's weights: one
   quantized weight shared by two XNNPACK convolutions made the int8 ``.pte`` fail to load
   (``benchmarks/xnnpack_shared_weight/``).
-- ``gate``: ``"product"`` (``x * (a_h * a_w)``, the model's own) or ``"sequential"``
-  (``x * a_h * a_w``, the official order up to the commutativity of the product).
+- ``gate``: ``"product"`` (``x * (a_h * a_w)``, the model's own), ``"sequential"``
+  (``x * a_h * a_w``, the official order up to the commutativity of the product) or
+  ``"upsampled"``: both gates brought to the full H x W by nearest upsampling (an exact copy)
+  before ``x * (a_h * a_w)``, so that every multiply has inputs of one shape: ONNX Runtime's
+  NCHWc layout transformer keeps same-shape multiplies (and a nearest Resize with constant
+  scales) in its blocked layout, where a broadcasting multiply leaves it for NCHW and back
+  (``benchmarks/ca_levers/onnxruntime.md``).
 - ``act``: the encoder's h-swish as ``"hardswish"`` (one operator, the model's own) or
   ``"relu6"``: ``t * relu6(t + 3)``, its definition, with the ``/ 6`` folded into the weights of
   the two 1x1 gate convolutions that read it (they are linear: ``W (y / 6) = (W / 6) y``). For
@@ -51,7 +56,7 @@ _DWCONV_TILES = (3, 9, 25)  # taps XNNPACK's unipass depthwise kernels compute p
 CHOICES: dict[str, tuple[str, ...]] = {
     "pool": ("avg_pool", "dwconv"),
     "encode": ("joint", "apart"),
-    "gate": ("product", "sequential"),
+    "gate": ("product", "sequential", "upsampled"),
     "act": ("hardswish", "relu6"),
 }
 
@@ -160,6 +165,9 @@ class CoordAttVariant(nn.Module):
         a_w = self.conv_w(y_w).sigmoid()  # [N, C, 1, W]
         if self.choices["gate"] == "sequential":
             return x * a_h * a_w
+        if self.choices["gate"] == "upsampled":  # nearest: each gate value copied, same function
+            a_h = F.interpolate(a_h, scale_factor=(1.0, float(w)), mode="nearest")
+            a_w = F.interpolate(a_w, scale_factor=(float(h), 1.0), mode="nearest")
         return x * (a_h * a_w)
 
 
