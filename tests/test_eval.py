@@ -20,7 +20,8 @@ from coordatt.labels import imagenet_labels, imagenet_synsets
 # int8 top-1 on the 200 validation images against eager fp32 (92.5%), calibrated on 3 training
 # images a class. Measured (x86, 2 cores): ExecuTorch int8 93.5% (+1.0 pts), agreement 95.0%,
 # SQNR 23.6 dB; ONNX Runtime int8 92.0% (-0.5), 99.5%, 25.0 dB with float CA poolings, 96.0%,
-# 24.3 dB with CA as depthwise convs (the default since, benchmarks/ca_cost_levers.md);
+# 24.3 dB with CA as depthwise convs (benchmarks/ca_cost_levers.md), 91.5%, 96.0%, 24.2 dB with
+# its h-swish as t * relu6(t + 3) as well (the default since, benchmarks/ca_levers/onnxruntime.md);
 # LiteRT int8 91.0% (-1.5), 95.5%, 23.1 dB; calibrated on 200 of the 400 training images: +0.0,
 # -1.0, -2.0 pts. The bounds leave room for other CPUs' int8 kernels and calibration sets; a
 # broken quantization costs tens of points.

@@ -27,7 +27,8 @@ pytest.importorskip("onnxruntime")
 # all 200 validation images 24.4 dB, 96%, accuracy 91.5% (fp32 92.5%). Calibrated on 3 training
 # images a class (the shared export): all 200 validation images 25.0 dB, 99.5%, 92.0%
 # (tests/test_eval.py) with float CA poolings; 24.3 dB, 96.0% with CA quantized as depthwise
-# convs, the default since (benchmarks/ca_cost_levers.md). The export's own bars
+# convs (benchmarks/ca_cost_levers.md); 24.2 dB, 96.0% with its h-swish as t * relu6(t + 3)
+# too, the default since (benchmarks/ca_levers/onnxruntime.md). The export's own bars
 # (verify.INT8_*) are SQNR >= 10 dB, cosine >= 0.95, top-1 agreement >= 50%.
 MIN_SQNR_DB = 18.0
 MIN_TOP1_AGREEMENT = 0.9
@@ -196,6 +197,24 @@ def test_quantize_onnx_cleans_up_and_keeps_metadata(tiny_fp32, tmp_path):
     assert {p.key: p.value for p in model.metadata_props} == {"model": "tiny", "name": "t"}
     assert report["qdq_nodes"] > 0 and report["quantizer"]["float_op_types"] == [
         "AveragePool", "Transpose", "Concat"]
+
+
+def test_quantize_onnx_drops_the_exporters_node_debug_metadata(tmp_path):
+    # the dynamo exporter's per-node stack traces survived quant_pre_process for CA with the
+    # relu6 h-swish: the trained network's int8 .onnx was 54% of its fp32 one instead of 39%
+    from coordatt.ca_variants import with_ca_variant
+    from coordatt.export.onnx import INT8_CA_FORMULATION, export_onnx
+    from coordatt.mobilenetv2 import MobileNetV2
+
+    torch.manual_seed(0)
+    model = MobileNetV2(coord_att=True, settings=((1, 16, 1, 1), (6, 24, 2, 2)),
+                        num_classes=10).eval()
+    x = torch.zeros(1, 3, 32, 32)
+    with quiet():
+        data, _ = export_onnx(with_ca_variant(model, x, **INT8_CA_FORMULATION), x, {})
+        quantize_onnx(data, [torch.randn(1, 3, 32, 32) for _ in range(2)], tmp_path / "t.onnx")
+    graph = onnx.load(str(tmp_path / "t.onnx")).graph
+    assert not [n.name for n in graph.node if n.metadata_props]
 
 
 @pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
