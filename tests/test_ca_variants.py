@@ -138,6 +138,29 @@ def test_the_int8_onnx_export_uses_the_measured_formulation(tiny_model, tmp_path
     assert result.verification["status"] == "passed", result.verification
 
 
+def test_the_int8_tflite_export_uses_the_measured_formulation(tiny_model, tmp_path):
+    pytest.importorskip("litert_torch")
+    pytest.importorskip("ai_edge_litert")
+    from coordatt.export.litert import LITERT_INT8_CA_FORMULATION
+    from coordatt.export.pipeline import ExportConfig, export
+    from coordatt.preprocess import sample_images
+
+    config = ExportConfig(model=tiny_model, input_size=(32, 32), output_dir=tmp_path,
+                          quantize="int8", calibration_dir=sample_images()[0].parent)
+    (result,) = export(config, ["tflite"], progress=False)
+    report = result.report
+    assert report["ca_formulation"] == LITERT_INT8_CA_FORMULATION
+    # no int8 AVERAGE_POOL_2D nor HARD_SWISH, which LiteRT's XNNPACK delegate does not take
+    assert "AVERAGE_POOL_2D" not in report["op_counts"] and "HARD_SWISH" not in report["op_counts"]
+    # MobileNetV2-CA 1.0x/224 (stand-in weights) and the trained network are one partition
+    # (test_export_litert.py); on this random tiny net the converter leaves each relu6 apart from
+    # its add (a TRANSPOSE between them; its own output scale, 6/255), and XNNPACK does not take
+    # that int8 RELU6: 3 partitions (benchmarks/ca_levers/litert.md)
+    assert set(report["non_delegated_op_names"]) <= {"RELU6"}, report
+    assert report["delegates"] <= 3, report
+    assert result.verification["status"] == "passed", result.verification
+
+
 def test_the_fp32_onnx_export_uses_the_measured_formulation(tiny_model, tmp_path):
     pytest.importorskip("onnxruntime")
     from coordatt.export.onnx import FP32_CA_FORMULATION

@@ -6,6 +6,20 @@ fp32 keeps PyTorch's NCHW float32 input. int8 is static PT2E with litert-torch's
 in a QUANTIZE and a DEQUANTIZE (XNNPACK runs both inside its delegate) so that every artifact,
 int8 or not, takes and returns float32 as its sidecar says. The report says what LiteRT's
 default XNNPACK delegate takes, read from the interpreter after it has applied the delegate.
+
+CoordAtt is rewritten for int8 (``LITERT_INT8_CA_FORMULATION``, coordatt.ca_variants: the same
+function to float rounding; the model and its checkpoint are unchanged; the report's
+``ca_formulation`` says so): LiteRT's XNNPACK delegate takes no int8 AVERAGE_POOL_2D nor
+HARD_SWISH, so as the model writes it the int8 MobileNetV2-CA split into 33 partitions with CA's
+32 poolings and 16 h-swish on LiteRT's own kernels. Its means as constant-kernel depthwise
+convolutions and its h-swish as ``t * relu6(t + 3)`` (an int8 ADD with a fused RELU6 and a MUL)
+make it one partition (MobileNetV2-CA 1.0x/224 and the trained test network), 12-15% faster
+(CA overhead +57-61% -> +33-43%, median +40%; thread CPU time, 1 thread,
+benchmarks/ca_levers/litert.md). Where
+the converter leaves a relu6 apart from its add (a TRANSPOSE between them, seen on a tiny random
+network), that int8 RELU6 stays outside XNNPACK. The relu6 form needs ``encode="apart"``: with
+the joint encoding litert-torch 0.10 fails to convert the quantized graph. fp32 keeps the
+model's own formulation (``LITERT_FP32_CA_FORMULATION`` None): none measured faster beyond noise.
 """
 
 from __future__ import annotations
@@ -25,9 +39,15 @@ from . import verify
 from .progress import step
 
 __all__ = ["convert_tflite", "quantize_int8_litert", "inspect_tflite", "run_tflite", "produce",
-           "QUANTIZER"]
+           "QUANTIZER", "LITERT_FP32_CA_FORMULATION", "LITERT_INT8_CA_FORMULATION"]
 
 QUANTIZER = "litert-torch PT2E, int8 static, per-channel symmetric weights"
+# CoordAtt as written for LiteRT at export time, per precision (coordatt.ca_variants: the same
+# function to float rounding; None: as the model writes it); measured in
+# benchmarks/ca_levers/litert.md
+LITERT_FP32_CA_FORMULATION: dict[str, str] | None = None
+LITERT_INT8_CA_FORMULATION: dict[str, str] | None = {
+    "pool": "dwconv", "encode": "apart", "act": "relu6"}
 _DELEGATE = "DELEGATE"  # the node LiteRT puts in place of the operators a delegate takes
 
 
@@ -238,6 +258,15 @@ def produce(target, tmp: Path, info, example, config, inputs, reference, *, verb
             progress: bool) -> tuple[dict, dict]:
     """Convert (int8: quantize, then convert) ``info``'s model to ``tmp``; verify it in LiteRT."""
     report: dict = {"converter": _versions()}
+    model = info.model
+    formulation = LITERT_INT8_CA_FORMULATION if target.precision == "int8" \
+        else LITERT_FP32_CA_FORMULATION
+    if formulation:
+        from ..ca_variants import with_ca_variant
+
+        model = with_ca_variant(info.model, example, **formulation)
+        if model is not info.model:  # it holds CoordAtt: export the rewritten copy
+            report["ca_formulation"] = dict(formulation)
     quantized_reference = None
     if target.precision == "int8":
         from .quantize import calibration_inputs
@@ -247,7 +276,7 @@ def produce(target, tmp: Path, info, example, config, inputs, reference, *, verb
         report["quantizer"] = QUANTIZER
         with step(f"quantizing to int8 (litert-torch PT2E, {source})", enabled=progress), \
                 quiet(verbose):
-            module, quantizer = quantize_int8_litert(info.model, example, calibration)
+            module, quantizer = quantize_int8_litert(model, example, calibration)
             if inputs:
                 with torch.no_grad():
                     quantized_reference = [module(x) for x in inputs]
@@ -255,7 +284,7 @@ def produce(target, tmp: Path, info, example, config, inputs, reference, *, verb
             data = _convert(module, example, quantizer)
     else:
         with step("converting to LiteRT fp32 (litert-torch)", enabled=progress), quiet(verbose):
-            data = _convert(info.model, example)
+            data = _convert(model, example)
     with quiet(verbose):  # the interpreter announces its XNNPACK delegate on stderr
         report.update(inspect_tflite(data))
     tmp.write_bytes(data)
