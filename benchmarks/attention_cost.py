@@ -2,6 +2,7 @@
 benchmarks/README.md, computed from the raw samples of a results.json (and a profile.json).
 
     python benchmarks/attention_cost.py benchmarks/results.json [--profile benchmarks/profile.json]
+    python benchmarks/attention_cost.py --passes benchmarks/passes/*/results.json
 
 - overhead: median(network with attention) / median(the same network without it) - 1, each
   runtime, precision and thread count of the run, with a 95% bootstrap interval (the two rows'
@@ -10,7 +11,9 @@ benchmarks/README.md, computed from the raw samples of a results.json (and a pro
 - int8 speed-up: median(fp32) / median(int8) of the same network and runtime family;
 - threads: how much of each network's time a second thread takes off, and what the attention's
   own milliseconds (network minus baseline) do at 2 threads;
-- profile: what the attention adds in each profile (coordatt-bench --profile's last line).
+- profile: what the attention adds in each profile (coordatt-bench --profile's last line);
+- ``--passes``: several runs of the same rows: each run's overhead (and int8 speed-up), their
+  median and range, since drift between runs is larger than the noise within one.
 """
 
 from __future__ import annotations
@@ -124,11 +127,48 @@ def profile_table(profile: dict) -> str:
     return "\n".join(lines)
 
 
+def passes_table(docs: list[dict]) -> str:
+    """Per (model with attention, runtime, threads): each pass's overhead, median and range;
+    per (model, fp32 runtime, threads): the int8 speed-up likewise."""
+    per: dict[tuple, list[float]] = {}
+    for doc in docs:
+        rows = _rows(doc)
+        for (model, runtime, threads), r in rows.items():
+            base = rows.get((baseline_of(model), runtime, threads))
+            if base is not None:
+                per.setdefault(("overhead", model, runtime, r["precision"], threads), []).append(
+                    r["median_ms"] / base["median_ms"] - 1)
+            int8 = rows.get((model, f"{runtime}-int8", threads))
+            if int8 is not None:
+                per.setdefault(("int8 speed-up", model, runtime, "", threads), []).append(
+                    r["median_ms"] / int8["median_ms"])
+    lines = [f"| measure | model | runtime | threads | median of {len(docs)} passes | range | "
+             "each pass |", "|---|---|---|---|---|---|---|"]
+    for (what, model, runtime, precision, threads), values in per.items():
+        if len(values) < 2:  # measured in one pass only: the single-run tables have it
+            continue
+        fmt = (lambda v: f"{v:+.1%}") if what == "overhead" else (lambda v: f"{v:.2f}x")
+        label = _label(runtime, precision) if precision else FAMILY.get(runtime, runtime)
+        lines.append(f"| {what} | {model} | {label} | {threads} | "
+                     f"**{fmt(float(np.median(values)))}** | {fmt(min(values))} to "
+                     f"{fmt(max(values))} | {', '.join(fmt(v) for v in values)} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("results", type=Path)
+    p.add_argument("results", type=Path, nargs="?")
     p.add_argument("--profile", type=Path)
+    p.add_argument("--passes", type=Path, nargs="+", metavar="RESULTS_JSON")
     args = p.parse_args()
+    if args.passes:
+        docs = [json.loads(path.read_text()) for path in args.passes]
+        isas = {", ".join(d["machine"].get("isa", [])) for d in docs}
+        print(f"{len(docs)} passes; isa {' / '.join(sorted(isas))}\n")
+        print(passes_table(docs))
+        return
+    if args.results is None:
+        p.error("give a results.json, or --passes RESULTS_JSON...")
     doc = json.loads(args.results.read_text())
     m = doc["machine"]
     print(f"machine: {m.get('cpu')}, {m.get('cores')} cores, isa {', '.join(m.get('isa', []))}\n")
