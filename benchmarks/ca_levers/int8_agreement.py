@@ -36,14 +36,10 @@ def _scores(ref: torch.Tensor, out: torch.Tensor, labels: torch.Tensor) -> dict:
             "top1": (out.argmax(1) == labels).float().mean().item()}
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "coordatt-trained")
-    p.add_argument("--recipes", default=",".join(INT8_RECIPES))
-    p.add_argument("--onnx", action="store_true", help="measure the int8 .onnx instead")
-    args = p.parse_args()
-    net = get_trained_net(args.cache)
+def trained_setup(cache: Path):
+    """The trained test network, its calibration images (3 training images a class), its 200
+    validation images with their labels, and eager fp32's logits on them."""
+    net = get_trained_net(cache)
     model = net.load()
     pp = preprocess_config(net.input_size)
     train = net.data_dir / "train"
@@ -54,9 +50,19 @@ def main() -> None:
         for f in sorted((net.val_dir / c).glob("*.png")):
             val.append(load_image(f, pp))
             labels.append(i)
-    labels = torch.tensor(labels)
     with torch.no_grad():
         ref = torch.cat([model(x) for x in val])
+    return net, model, calibration, val, torch.tensor(labels), ref
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "coordatt-trained")
+    p.add_argument("--recipes", default=",".join(INT8_RECIPES))
+    p.add_argument("--onnx", action="store_true", help="measure the int8 .onnx instead")
+    args = p.parse_args()
+    net, model, calibration, val, labels, ref = trained_setup(args.cache)
     rows = {"fp32": _scores(ref, ref, labels)}
     if args.onnx:
         rows.update(_onnx_rows(model, calibration, val, ref, labels))

@@ -20,13 +20,11 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from int8_agreement import _scores  # noqa: E402
-from trained import get_trained_net  # noqa: E402
+from int8_agreement import _scores, trained_setup  # noqa: E402
 
 from coordatt.ca_variants import with_ca_variant  # noqa: E402
 from coordatt.export.onnx import export_onnx  # noqa: E402
 from coordatt.export.onnx_int8 import quantize_onnx  # noqa: E402
-from coordatt.preprocess import load_image, preprocess_config  # noqa: E402
 from coordatt.runtime import run_artifact  # noqa: E402
 
 
@@ -36,20 +34,7 @@ def main() -> None:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "coordatt-trained")
     args = p.parse_args()
-    net = get_trained_net(args.cache)
-    model = net.load()
-    pp = preprocess_config(net.input_size)
-    train = net.data_dir / "train"
-    calibration = [load_image(f, pp) for c in net.labels
-                   for f in sorted((train / c).glob("*.png"))[:3]]
-    val, labels = [], []
-    for i, c in enumerate(net.labels):
-        for f in sorted((net.val_dir / c).glob("*.png")):
-            val.append(load_image(f, pp))
-            labels.append(i)
-    labels = torch.tensor(labels)
-    with torch.no_grad():
-        ref = torch.cat([model(x) for x in val])
+    net, model, calibration, val, labels, ref = trained_setup(args.cache)
     rows = {"fp32": _scores(ref, ref, labels)}
     for spec in args.specs:
         tag, _, body = spec.partition("=")
