@@ -141,6 +141,20 @@ def test_empty_output_dir_is_an_error(capsys, tmp_path, monkeypatch):
     assert listing(tmp_path) == []
 
 
+@pytest.mark.parametrize("name", ["../evil", "a/b", "my model", "x" * 81, "-"])
+def test_a_name_that_is_not_a_file_name_is_refused(capsys, tmp_path, name):
+    """--name is used as given or refused (exit 2, one line naming what is allowed), never
+    rewritten into another name or a path outside --output-dir."""
+    out = tmp_path / "out"
+    code, _, err = _run(capsys, "--format", "onnx", "--name", name, "--output-dir", str(out))
+    assert code == 2 and "bad artifact name" in err and "letters, digits, _ . -" in err, err
+    _one_line(err)
+    assert listing(tmp_path) == []
+    with pytest.raises(ValueError, match="bad artifact name"):
+        export_model(nn.Linear(3, 2).eval(), name=name, output_dir=out, formats=["onnx"])
+    assert listing(tmp_path) == []
+
+
 def _save_tiny(tiny_model, path, edit=None):
     state = coordatt.create_model(tiny_model, num_classes=10).state_dict()
     if edit:

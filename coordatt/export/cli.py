@@ -111,7 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="classifier size (default: the checkpoint's, else the model's)")
     p.add_argument("--labels", type=path_arg,
                    help="class names, one a line, UTF-8 (default: ImageNet's for 1000 classes)")
-    p.add_argument("--name", help="artifact name prefix (default: the model's name)")
+    p.add_argument("--name", help="artifact name prefix: letters, digits, _ . - (default: the "
+                   "model's name)")
     p.add_argument("--mean", type=_triple, help="R,G,B normalisation mean (default: the "
                    "model's, else ImageNet's)")
     p.add_argument("--std", type=_triple, help="R,G,B normalisation std")

@@ -149,8 +149,10 @@ def _validate_settings(config: ExportConfig, formats: Sequence[str]) -> None:
             raise ValueError("--calibration-dir is used by --quantize int8 only")
         # a missing or empty folder fails before any work
         list_images(config.calibration_dir, recursive=True)
-    if config.name is not None:
-        safe_name(config.name)
+    if config.name is not None and (cleaned := safe_name(config.name)) != config.name:
+        # the user's own prefix is used as given or refused, never silently rewritten
+        raise ValueError(f"bad artifact name {config.name!r}: use at most 80 letters, digits, "
+                         f"_ . - (e.g. {cleaned!r})")
 
 
 def validate(config: ExportConfig, formats: Sequence[str]) -> None:
