@@ -48,7 +48,8 @@ from torch import nn
 
 from .layers import CoordAtt
 
-__all__ = ["CHOICES", "CoordAttVariant", "with_ca_variant", "ca_input_sizes", "mean_factors"]
+__all__ = ["CHOICES", "CoordAttVariant", "with_ca_variant", "for_export", "ca_input_sizes",
+           "mean_factors"]
 
 MAX_DWCONV_TAPS = 25  # XNNPACK's largest int8 depthwise (unipass) kernel
 _DWCONV_TILES = (3, 9, 25)  # taps XNNPACK's unipass depthwise kernels compute per output
@@ -202,3 +203,14 @@ def with_ca_variant(model: nn.Module, example: torch.Tensor, **choices: str) -> 
         parent = out.get_submodule(parent_name) if parent_name else out
         setattr(parent, child, CoordAttVariant(getattr(parent, child), h, w, **choices))
     return out
+
+
+def for_export(model: nn.Module, example: torch.Tensor,
+               choices: Mapping[str, str] | None) -> tuple[nn.Module, dict[str, str] | None]:
+    """What an exporter exports: ``model`` with every CoordAtt written as ``choices`` (see
+    :func:`with_ca_variant`), and the formulation to record as the report's ``ca_formulation``;
+    ``(model, None)`` when ``choices`` is None or ``model`` holds no CoordAtt."""
+    if not choices:
+        return model, None
+    variant = with_ca_variant(model, example, **choices)
+    return variant, (dict(choices) if variant is not model else None)

@@ -258,15 +258,12 @@ def produce(target, tmp: Path, info, example, config, inputs, reference, *, verb
             progress: bool) -> tuple[dict, dict]:
     """Convert (int8: quantize, then convert) ``info``'s model to ``tmp``; verify it in LiteRT."""
     report: dict = {"converter": _versions()}
-    model = info.model
-    formulation = LITERT_INT8_CA_FORMULATION if target.precision == "int8" \
-        else LITERT_FP32_CA_FORMULATION
-    if formulation:
-        from ..ca_variants import with_ca_variant
+    from ..ca_variants import for_export
 
-        model = with_ca_variant(info.model, example, **formulation)
-        if model is not info.model:  # it holds CoordAtt: export the rewritten copy
-            report["ca_formulation"] = dict(formulation)
+    model, formulation = for_export(info.model, example, LITERT_INT8_CA_FORMULATION
+                                    if target.precision == "int8" else LITERT_FP32_CA_FORMULATION)
+    if formulation is not None:  # it holds CoordAtt: export the rewritten copy
+        report["ca_formulation"] = formulation
     quantized_reference = None
     if target.precision == "int8":
         from .quantize import calibration_inputs

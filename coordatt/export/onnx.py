@@ -85,14 +85,14 @@ def produce(target, tmp: Path, info, example, config, inputs, reference, *, verb
     metadata = {"model": info.spec, "name": info.name, "width_mult": str(info.width_mult),
                 "num_classes": str(info.num_classes), "producer": "coordatt-export",
                 "preprocess": "see the .json sidecar"}
-    formulation = INT8_CA_FORMULATION if target.precision == "int8" else FP32_CA_FORMULATION
-    from ..ca_variants import with_ca_variant
+    from ..ca_variants import for_export
 
-    model = with_ca_variant(info.model, example, **formulation)
+    model, formulation = for_export(info.model, example, INT8_CA_FORMULATION
+                                    if target.precision == "int8" else FP32_CA_FORMULATION)
     with step("exporting to ONNX (dynamo, opset 18)", enabled=progress), quiet(verbose):
         data, report = export_onnx(model, example, metadata)
-    if model is not info.model:  # it holds CoordAtt: the rewritten copy was exported
-        report["ca_formulation"] = dict(formulation)
+    if formulation is not None:  # it holds CoordAtt: the rewritten copy was exported
+        report["ca_formulation"] = formulation
     if target.precision == "int8":
         from .onnx_int8 import produce_int8
 

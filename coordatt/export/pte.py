@@ -116,12 +116,12 @@ def produce(target, tmp: Path, info, example, config, inputs, reference, *, verb
     program = info.exported if info.exported is not None else info.model
     report: dict = {}
     if target.precision == "fp32" and target.backend == "xnnpack":
-        from ..ca_variants import with_ca_variant
+        from ..ca_variants import for_export
 
-        variant = with_ca_variant(info.model, example, **FP32_CA_FORMULATION)
-        if variant is not info.model:  # it holds CoordAtt: export the rewritten copy
+        variant, formulation = for_export(info.model, example, FP32_CA_FORMULATION)
+        if formulation is not None:  # it holds CoordAtt: export the rewritten copy
             program = variant
-            report["ca_formulation"] = dict(FP32_CA_FORMULATION)
+            report["ca_formulation"] = formulation
     quantized_reference = None
     if target.precision == "int8":
         from .quantize import calibration_inputs, quantize_int8
