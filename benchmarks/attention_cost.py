@@ -48,6 +48,15 @@ def ratio_interval(num: list[float], den: list[float],
     return float(np.median(a) / np.median(b)), *map(float, np.percentile(boot, [2.5, 97.5]))
 
 
+def _ratio_cell(num: dict | None, den: dict | None, shift: float, fmt: str, bound: str,
+                suffix: str = "") -> str:
+    """``median(num) / median(den) - shift`` with its interval, or "-" when a row is missing."""
+    if num is None or den is None:
+        return "-"
+    r, lo, hi = ratio_interval(num["samples_ms"], den["samples_ms"])
+    return f"{r - shift:{fmt}}{suffix} [{lo - shift:{bound}}, {hi - shift:{bound}}]"
+
+
 def _label(runtime: str, precision: str) -> str:
     return f"{FAMILY.get(runtime, runtime)} {precision}"
 
@@ -64,13 +73,9 @@ def overhead_table(doc: dict) -> str:
     for runtime, precision, threads in keys:
         cells = [f"{rows[(m, runtime, threads)]['median_ms']:.2f}"
                  if (m, runtime, threads) in rows else "-" for m in models]
-        for m in attn:
-            a, b = rows.get((m, runtime, threads)), rows.get((baseline_of(m), runtime, threads))
-            if a is None or b is None:
-                cells.append("-")
-                continue
-            r, lo, hi = ratio_interval(a["samples_ms"], b["samples_ms"])
-            cells.append(f"{r - 1:+.1%} [{lo - 1:+.0%}, {hi - 1:+.0%}]")
+        cells += [_ratio_cell(rows.get((m, runtime, threads)),
+                              rows.get((baseline_of(m), runtime, threads)), 1, "+.1%", "+.0%")
+                  for m in attn]
         lines.append(f"| {_label(runtime, precision)} | {threads} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -82,14 +87,9 @@ def int8_speedup_table(doc: dict, models: list[str]) -> str:
     threads_all = sorted({r["threads"] for r in doc["results"] if r["threads"]})
     for fp32 in ("executorch-xnnpack", "onnxruntime", "litert"):
         for threads in threads_all:
-            cells = []
-            for m in models:
-                a, b = rows.get((m, fp32, threads)), rows.get((m, f"{fp32}-int8", threads))
-                if a is None or b is None:
-                    cells.append("-")
-                    continue
-                r, lo, hi = ratio_interval(a["samples_ms"], b["samples_ms"])
-                cells.append(f"{r:.2f}x [{lo:.2f}, {hi:.2f}]")
+            cells = [_ratio_cell(rows.get((m, fp32, threads)),
+                                 rows.get((m, f"{fp32}-int8", threads)), 0, ".2f", ".2f", "x")
+                     for m in models]
             lines.append(f"| {FAMILY[fp32]} | {threads} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -55,6 +55,17 @@ def trained_setup(cache: Path):
     return net, model, calibration, val, torch.tensor(labels), ref
 
 
+def write_result(path: Path, net, val: list, calibration: list, key: str, rows: dict) -> None:
+    """The JSON every agreement script writes: the network measured, torch's version and the
+    scores (``rows``) under ``key``."""
+    result = {"network": {"model": net.model_name, "width_mult": net.width_mult,
+                          "input_size": list(net.input_size), "val_images": len(val),
+                          "calibration_images": len(calibration)},
+              "torch": torch.__version__, key: rows}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=1))
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", type=Path, required=True)
@@ -79,12 +90,7 @@ def main() -> None:
                         "delegates": report["delegates"],
                         "non_delegated_ops": report["non_delegated_ops"]}
         print(recipe, rows[recipe], flush=True)
-    result = {"network": {"model": net.model_name, "width_mult": net.width_mult,
-                          "input_size": list(net.input_size), "val_images": len(val),
-                          "calibration_images": len(calibration)},
-              "torch": torch.__version__, "recipes": rows}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1))
+    write_result(args.out, net, val, calibration, "recipes", rows)
 
 
 def _onnx_rows(model, calibration, val, ref, labels) -> dict:

@@ -11,7 +11,6 @@ LiteRT (XNNPACK, 1 thread), both against eager fp32.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path
@@ -21,7 +20,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from int8_agreement import _scores, trained_setup  # noqa: E402
+from int8_agreement import _scores, trained_setup, write_result  # noqa: E402
 
 from coordatt.ca_variants import with_ca_variant  # noqa: E402
 from coordatt.export.litert import _convert, inspect_tflite, quantize_int8_litert  # noqa: E402
@@ -54,12 +53,7 @@ def main() -> None:
                      "tflite": _scores(ref, lite, labels), "delegates": report["delegates"],
                      "non_delegated_op_counts": report["non_delegated_op_counts"]}
         print(tag, rows[tag], flush=True)
-    result = {"network": {"model": net.model_name, "width_mult": net.width_mult,
-                          "input_size": list(net.input_size), "val_images": len(val),
-                          "calibration_images": len(calibration)},
-              "torch": torch.__version__, "variants": rows}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1))
+    write_result(args.out, net, val, calibration, "variants", rows)
 
 
 if __name__ == "__main__":

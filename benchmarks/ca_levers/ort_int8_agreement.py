@@ -10,7 +10,6 @@ same trained model.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path
@@ -20,7 +19,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from int8_agreement import _scores, trained_setup  # noqa: E402
+from int8_agreement import _scores, trained_setup, write_result  # noqa: E402
 
 from coordatt.ca_variants import with_ca_variant  # noqa: E402
 from coordatt.export.onnx import export_onnx  # noqa: E402
@@ -50,12 +49,7 @@ def main() -> None:
         rows[tag] = {"choices": choices, "fp32_max_abs_diff_to_model": fp32_err,
                      "onnxruntime": _scores(ref, out, labels)}
         print(tag, rows[tag], flush=True)
-    result = {"network": {"model": net.model_name, "width_mult": net.width_mult,
-                          "input_size": list(net.input_size), "val_images": len(val),
-                          "calibration_images": len(calibration)},
-              "torch": torch.__version__, "formulations": rows}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1))
+    write_result(args.out, net, val, calibration, "formulations", rows)
 
 
 if __name__ == "__main__":
