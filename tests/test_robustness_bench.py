@@ -207,17 +207,18 @@ def no_measuring(monkeypatch):
     monkeypatch.setattr(harness, "run_on_android", refuse)
 
 
-@pytest.mark.parametrize("where", ["a-file", "under-a-file", "results.json-is-a-folder"])
+@pytest.mark.parametrize("where", ["a-file", "under-a-file", "results.json-is-a-folder",
+                                   "profile.json-is-a-folder"])
 def test_unwritable_output_dir_is_refused_before_measuring(tmp_path, capsys, no_measuring,
                                                            where):
     blocker = tmp_path / "plain_file"
     blocker.write_text("mine")
-    out = {"a-file": blocker, "under-a-file": blocker / "sub" / "out",
-           "results.json-is-a-folder": tmp_path / "out"}[where]
-    if where == "results.json-is-a-folder":
-        (out / "results.json").mkdir(parents=True)
+    out = {"a-file": blocker, "under-a-file": blocker / "sub" / "out"}.get(where, tmp_path / "out")
+    if where.endswith("-is-a-folder"):
+        (out / where.split("-is-")[0]).mkdir(parents=True)
     before = listing(tmp_path)
-    code = main(["--models", "mobilenetv2_ca", "--output-dir", str(out)])
+    profile = ["--profile"] if where.startswith("profile") else []
+    code = main(["--models", "mobilenetv2_ca", "--output-dir", str(out), *profile])
     line = one_line_error(capsys.readouterr().err)
     assert code == 2 and f"--output-dir {out}" in line
     assert listing(tmp_path) == before and blocker.read_text() == "mine"

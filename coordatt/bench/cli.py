@@ -183,7 +183,7 @@ def _render(doc: dict, out_dir: Path) -> bool:
 def _check_inputs(args) -> None:
     """Stat every path bench will read or write before anything is opened or measured."""
     from ..errors import check_regular_file
-    from .paths import check_folder, check_output_dir
+    from .paths import OUTPUT_NAMES, check_folder, check_output_dir
 
     if args.from_json is not None:
         check_regular_file(args.from_json, "--from")
@@ -211,7 +211,8 @@ def _check_inputs(args) -> None:
             raise ValueError(f"{given[0]} is for phones; add --device android")
     elif args.all_devices and args.serial:
         raise ValueError("--serial and --all-devices both choose phones; give one of them")
-    check_output_dir(_output_dir(args))
+    profile = ("profile.json",) if args.profile else ()  # --profile writes it beside them
+    check_output_dir(_output_dir(args), OUTPUT_NAMES + profile)
     if args.farm_spec is not None:
         check_output_dir(args.farm_spec, names=(), example="farm_job", flag="--farm-spec")
 
